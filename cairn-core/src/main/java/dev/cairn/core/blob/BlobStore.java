@@ -1,0 +1,83 @@
+package dev.cairn.core.blob;
+
+import dev.cairn.core.digest.Digest;
+import dev.cairn.core.digest.DigestFunction;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.Collection;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * Content-addressed bytes: the one storage SPI every medium implements (memory, disk, a remote
+ * Cairn, later S3 or a peer), and every feature decorates (verification, caching, metrics).
+ *
+ * <p>Blocking by design: callers run on virtual threads, and a synchronous five-method interface
+ * keeps decorators short. Failures are checked {@link IOException}s: {@link
+ * BlobNotFoundException}, {@link DigestMismatchException}, {@link StoreFullException}. The empty
+ * blob is always present. Implementations are thread-safe.
+ */
+public interface BlobStore extends AutoCloseable {
+
+  /** Blobs larger than this are refused by {@link #get}: stream them with {@link #openRead}. */
+  long MAX_IN_MEMORY_BYTES = 64L * 1024 * 1024;
+
+  /** The function this store's digests are computed with. */
+  DigestFunction digestFunction();
+
+  /**
+   * The subset of {@code digests} that the store does not hold. Digests found are refreshed (they
+   * count as just used), so a client told a blob exists can rely on it for a while.
+   */
+  Set<Digest> findMissing(Collection<Digest> digests) throws IOException;
+
+  /**
+   * Streams the blob from {@code offset} to its end. The caller closes the stream.
+   *
+   * @throws BlobNotFoundException if the store does not hold the blob
+   * @throws IllegalArgumentException if offset is negative or beyond the blob's size
+   */
+  InputStream openRead(Digest digest, long offset) throws IOException;
+
+  /**
+   * Stores the bytes {@code data} yields (read to its end, not closed) under {@code digest}. The
+   * blob becomes visible only once all its bytes have arrived and match the digest.
+   *
+   * @throws DigestMismatchException if the bytes do not match; nothing is stored
+   * @throws StoreFullException if there is no room; nothing is stored
+   */
+  void put(Digest digest, InputStream data) throws IOException;
+
+  /** The whole blob in memory; only for small blobs such as Directory messages. */
+  default byte[] get(Digest digest) throws IOException {
+    if (digest.sizeBytes() > MAX_IN_MEMORY_BYTES) {
+      throw new BlobTooLargeException(digest, MAX_IN_MEMORY_BYTES);
+    }
+    try (InputStream in = openRead(digest, 0)) {
+      byte[] bytes = in.readNBytes((int) digest.sizeBytes() + 1);
+      if (bytes.length != digest.sizeBytes()) {
+        throw DigestMismatchException.sizeDiffers(digest, bytes.length);
+      }
+      return bytes;
+    }
+  }
+
+  default void put(Digest digest, byte[] data) throws IOException {
+    put(digest, new ByteArrayInputStream(data));
+  }
+
+  /** Stores {@code data} under the digest this store computes for it, and returns that digest. */
+  default Digest put(byte[] data) throws IOException {
+    Digest digest = digestFunction().digestOf(data);
+    put(digest, data);
+    return digest;
+  }
+
+  default boolean contains(Digest digest) throws IOException {
+    return findMissing(List.of(digest)).isEmpty();
+  }
+
+  @Override
+  default void close() throws IOException {}
+}

@@ -1,0 +1,273 @@
+package dev.cairn.core.tree;
+
+import build.bazel.remote.execution.v2.Directory;
+import build.bazel.remote.execution.v2.DirectoryNode;
+import build.bazel.remote.execution.v2.FileNode;
+import build.bazel.remote.execution.v2.SymlinkNode;
+import dev.cairn.core.blob.BlobStore;
+import dev.cairn.core.digest.Digest;
+import dev.cairn.core.digest.DigestFunction;
+import dev.cairn.core.digest.Hasher;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.NotDirectoryException;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFileAttributes;
+import java.nio.file.attribute.PosixFilePermission;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Turns a local directory into a Merkle tree in a {@link BlobStore} and returns its root digest.
+ *
+ * <p>First a walk with no-follow stat calls records the shape of the tree (so progress has a
+ * total), then files are hashed in parallel, streaming in 1 MiB chunks; each file whose digest
+ * the store lacks is put (read a second time while the page cache still holds it). Directory
+ * messages are built bottom-up in canonical form. Symlinks are stored as symlinks with their
+ * target verbatim; devices, sockets and fifos are refused with the path named. A file that
+ * changes while it is imported makes the import fail rather than store a wrong tree.
+ */
+public final class MerkleTreeBuilder {
+
+  /** What an import did. */
+  public record Result(
+      Digest root, long files, long directories, long symlinks, long bytes, long blobsStored,
+      long bytesStored) {}
+
+  private static final int CHUNK = 1 << 20;
+  private static final ThreadLocal<ByteBuffer> BUFFERS =
+      ThreadLocal.withInitial(() -> ByteBuffer.allocateDirect(CHUNK));
+
+  private final BlobStore store;
+  private final DigestFunction function;
+  private final int parallelism;
+  private final Progress progress;
+  private final AtomicLong blobsStored = new AtomicLong();
+  private final AtomicLong bytesStored = new AtomicLong();
+
+  public MerkleTreeBuilder(BlobStore store, int parallelism, Progress progress) {
+    this.store = Objects.requireNonNull(store, "store");
+    this.function = store.digestFunction();
+    if (parallelism < 1) {
+      throw new IllegalArgumentException("parallelism must be at least 1, got " + parallelism);
+    }
+    this.parallelism = parallelism;
+    this.progress = Objects.requireNonNull(progress, "progress");
+  }
+
+  public MerkleTreeBuilder(BlobStore store) {
+    this(store, Runtime.getRuntime().availableProcessors(), Progress.NONE);
+  }
+
+  /** Imports {@code root} (a directory; a symlink to one is followed at the top only). */
+  public Result build(Path root) throws IOException {
+    if (!Files.isDirectory(root)) {
+      throw Files.exists(root, LinkOption.NOFOLLOW_LINKS)
+          ? new NotDirectoryException(root.toString())
+          : new java.nio.file.NoSuchFileException(root.toString(), null, "no such directory");
+    }
+    Counts counts = new Counts();
+    DirShape shape = walk(root, counts);
+    progress.start("import", counts.files, counts.bytes);
+    try (ExecutorService pool = Executors.newFixedThreadPool(parallelism, threadFactory())) {
+      submitFiles(shape, pool);
+      try {
+        return finish(shape, counts);
+      } catch (IOException | RuntimeException e) {
+        pool.shutdownNow();
+        throw e;
+      }
+    }
+  }
+
+  private Result finish(DirShape shape, Counts counts) throws IOException {
+    {
+      Map<Digest, byte[]> directoryBlobs = new LinkedHashMap<>();
+      Digest rootDigest = assemble(shape, directoryBlobs);
+      for (Digest missing : store.findMissing(directoryBlobs.keySet())) {
+        byte[] bytes = directoryBlobs.get(missing);
+        store.put(missing, bytes);
+        blobsStored.incrementAndGet();
+        bytesStored.addAndGet(bytes.length);
+      }
+      progress.finish();
+      return new Result(rootDigest, counts.files, counts.directories, counts.symlinks,
+          counts.bytes, blobsStored.get(), bytesStored.get());
+    }
+  }
+
+  private static java.util.concurrent.ThreadFactory threadFactory() {
+    return Thread.ofPlatform().name("cairn-hash-", 0).daemon(true).factory();
+  }
+
+  private static final class Counts {
+    long files;
+    long directories;
+    long symlinks;
+    long bytes;
+  }
+
+  private record FileShape(String name, Path path, boolean executable, long size) {}
+
+  private record LinkShape(String name, String target) {}
+
+  private static final class DirShape {
+    final String name;
+    final List<FileShape> files = new ArrayList<>();
+    final List<DirShape> dirs = new ArrayList<>();
+    final List<LinkShape> links = new ArrayList<>();
+    final List<Future<Digest>> fileDigests = new ArrayList<>();
+
+    DirShape(String name) {
+      this.name = name;
+    }
+  }
+
+  private DirShape walk(Path dir, Counts counts) throws IOException {
+    DirShape shape = new DirShape(dir.getFileName() == null ? "" : dir.getFileName().toString());
+    counts.directories++;
+    try (DirectoryStream<Path> entries = Files.newDirectoryStream(dir)) {
+      for (Path entry : entries) {
+        String name = entry.getFileName().toString();
+        String problem = Name.problem(name);
+        if (problem != null) {
+          throw new InvalidTreeException(entry + ": " + problem);
+        }
+        PosixFileAttributes attrs =
+            Files.readAttributes(entry, PosixFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+        if (attrs.isRegularFile()) {
+          boolean exec = attrs.permissions().contains(PosixFilePermission.OWNER_EXECUTE);
+          shape.files.add(new FileShape(name, entry, exec, attrs.size()));
+          counts.files++;
+          counts.bytes += attrs.size();
+        } else if (attrs.isDirectory()) {
+          shape.dirs.add(walk(entry, counts));
+        } else if (attrs.isSymbolicLink()) {
+          String target = Files.readSymbolicLink(entry).toString();
+          if (target.isEmpty()) {
+            throw new InvalidTreeException(entry + ": symlink with an empty target");
+          }
+          shape.links.add(new LinkShape(name, target));
+          counts.symlinks++;
+        } else {
+          throw new SpecialFileException(entry, kindOf(entry));
+        }
+      }
+    }
+    shape.files.sort((a, b) -> Name.compareUtf8(a.name, b.name));
+    shape.dirs.sort((a, b) -> Name.compareUtf8(a.name, b.name));
+    shape.links.sort((a, b) -> Name.compareUtf8(a.name, b.name));
+    return shape;
+  }
+
+  private static String kindOf(Path p) {
+    try {
+      Object mode = Files.getAttribute(p, "unix:mode", LinkOption.NOFOLLOW_LINKS);
+      int type = ((Integer) mode) & 0170000;
+      return switch (type) {
+        case 0140000 -> "socket";
+        case 0060000 -> "block device";
+        case 0020000 -> "character device";
+        case 0010000 -> "fifo";
+        default -> "special file";
+      };
+    } catch (IOException | UnsupportedOperationException e) {
+      return "special file";
+    }
+  }
+
+  private void submitFiles(DirShape shape, ExecutorService pool) {
+    for (FileShape f : shape.files) {
+      shape.fileDigests.add(pool.submit(() -> storeFile(f)));
+    }
+    for (DirShape d : shape.dirs) {
+      submitFiles(d, pool);
+    }
+  }
+
+  private Digest storeFile(FileShape file) throws IOException {
+    Digest digest = hash(file.path);
+    if (!store.findMissing(List.of(digest)).isEmpty()) {
+      try (InputStream in = Files.newInputStream(file.path, LinkOption.NOFOLLOW_LINKS)) {
+        store.put(digest, in);
+      } catch (dev.cairn.core.blob.DigestMismatchException e) {
+        throw new IOException(file.path + ": file changed while it was being imported", e);
+      }
+      blobsStored.incrementAndGet();
+      bytesStored.addAndGet(digest.sizeBytes());
+    }
+    progress.advance(digest.sizeBytes());
+    return digest;
+  }
+
+  private Digest hash(Path path) throws IOException {
+    Hasher hasher = function.newHasher();
+    ByteBuffer buffer = BUFFERS.get();
+    try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS)) {
+      while (true) {
+        buffer.clear();
+        int n = ch.read(buffer);
+        if (n < 0) {
+          break;
+        }
+        buffer.flip();
+        hasher.update(buffer);
+      }
+    }
+    return hasher.finish();
+  }
+
+  private Digest assemble(DirShape shape, Map<Digest, byte[]> directoryBlobs) throws IOException {
+    Directory.Builder b = Directory.newBuilder();
+    for (int i = 0; i < shape.files.size(); i++) {
+      FileShape f = shape.files.get(i);
+      Digest d = await(shape.fileDigests.get(i), f.path);
+      b.addFiles(FileNode.newBuilder()
+          .setName(f.name).setDigest(d.toProto()).setIsExecutable(f.executable));
+    }
+    for (DirShape child : shape.dirs) {
+      Digest d = assemble(child, directoryBlobs);
+      b.addDirectories(DirectoryNode.newBuilder().setName(child.name).setDigest(d.toProto()));
+    }
+    for (LinkShape l : shape.links) {
+      b.addSymlinks(SymlinkNode.newBuilder().setName(l.name).setTarget(l.target));
+    }
+    byte[] bytes = MerkleCodec.encode(b.build());
+    Digest digest = function.digestOf(bytes);
+    directoryBlobs.putIfAbsent(digest, bytes);
+    return digest;
+  }
+
+  private static Digest await(Future<Digest> future, Path path) throws IOException {
+    try {
+      return future.get();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new java.io.InterruptedIOException("interrupted while importing " + path);
+    } catch (ExecutionException e) {
+      Throwable cause = e.getCause();
+      if (cause instanceof IOException io) {
+        throw io;
+      }
+      if (cause instanceof UncheckedIOException u) {
+        throw u.getCause();
+      }
+      throw new IOException(path + ": " + cause, cause);
+    }
+  }
+}
