@@ -118,6 +118,24 @@ class DiskBlobStoreTest extends BlobStoreContractTest {
   }
 
   @Test
+  void lruOrder_survivesRestart() throws IOException {
+    Path root = dir.resolve("order");
+    DiskBlobStore first = open(DiskStoreConfig.at(root).withMaxSize(3000));
+    Digest a = first.put(randomBytes(1000, 80));
+    Digest b = first.put(randomBytes(1000, 81));
+    Digest c = first.put(randomBytes(1000, 82));
+    first.findMissing(List.of(b));
+    first.findMissing(List.of(a)); // use order now: c, b, a
+    first.close();
+    store = open(DiskStoreConfig.at(root));
+    Digest e = store.put(randomBytes(1000, 83));
+    assertThat(store.findMissing(List.of(a, b, c, e))).containsExactly(c);
+    // That lookup touched a, b, e in this order, so a is now the oldest.
+    disk().gc(2000);
+    assertThat(store.findMissing(List.of(a, b, e))).containsExactly(a);
+  }
+
+  @Test
   void gc_evictsDownToTarget() throws IOException {
     for (int i = 0; i < 10; i++) {
       store.put(randomBytes(100, 30 + i));
