@@ -65,7 +65,7 @@ class DiskStoreCrashIT {
         assertThat(listFiles(root.resolve("tmp"))).as("temp files after restart").isEmpty();
         assertThat(store.findMissing(reported)).as("blobs reported stored").isEmpty();
         BlobStore verifying = new VerifyingBlobStore(store);
-        for (Path file : listFiles(root.resolve("cas"))) {
+        for (Path file : listFiles(root.resolve("cas/sha256"))) {
           Digest d = IndexScan.parse(file.getFileName().toString());
           try (InputStream in = verifying.openRead(d, 0)) {
             in.transferTo(java.io.OutputStream.nullOutputStream());
