@@ -41,7 +41,7 @@ class BazelGrpcIT {
       BazelWorkspace.Result second = ws.build(cache());
       assertThat(second.remoteCacheHits()).as(second.output()).isEqualTo(3);
       assertThat(Files.readString(ws.workspace.resolve("bazel-bin/a/b/two.txt"))).isEqualTo("plain two\n");
-      assertThat(Files.size(ws.workspace.resolve("bazel-bin/big.bin"))).isEqualTo(3_000_000);
+      assertThat(Files.size(ws.workspace.resolve("bazel-bin/big.bin"))).isEqualTo(3_000_000 + "plain\n".length());
     }
   }
 

@@ -33,12 +33,12 @@ final class BazelWorkspace implements AutoCloseable {
     Files.writeString(workspace.resolve("BUILD"), buildFile);
   }
 
-  /** A few genrules: small and 3 MB outputs, one depending on another. */
+  /** A few genrules, one depending on another: small outputs, a 3 MB one, a directory of two. */
   static String genrules(String salt) {
     return """
         genrule(name = "hello", outs = ["hello.txt"], cmd = "echo hello %1$s > $@")
         genrule(name = "big", srcs = [":hello"], outs = ["big.bin", "copy.txt"],
-                cmd = "head -c 3000000 /dev/zero | tr '\\\\0' x > $(location big.bin); cat $(location :hello) > $(location copy.txt)")
+                cmd = "(head -c 3000000 /dev/zero | tr '\\\\0' x; echo %1$s) > $(location big.bin); cat $(location :hello) > $(location copy.txt)")
         genrule(name = "tree", srcs = [":hello"], outs = ["a/one.txt", "a/b/two.txt"],
                 cmd = "cp $(location :hello) $(location a/one.txt); echo %1$s two > $(location a/b/two.txt)")
         """.formatted(salt);
@@ -67,6 +67,10 @@ final class BazelWorkspace implements AutoCloseable {
       throw new AssertionError("bazel " + String.join(" ", args) + " did not finish in 10 minutes");
     }
     return new Result(p.exitValue(), new String(out, StandardCharsets.UTF_8));
+  }
+
+  void writeBuild(String buildFile) throws IOException {
+    Files.writeString(workspace.resolve("BUILD"), buildFile);
   }
 
   Result build(String... flags) throws IOException, InterruptedException {
