@@ -30,16 +30,6 @@ import picocli.CommandLine.Spec;
       "Content-addressed storage for builds.",
       "Stores files and whole directory trees by their digest in a local store, and reads them back."
     },
-    subcommands = {
-      PutCommand.class,
-      CatCommand.class,
-      ImportCommand.class,
-      ExportCommand.class,
-      LsCommand.class,
-      TreeCommand.class,
-      StatCommand.class,
-      GcCommand.class
-    },
     footer = {
       "",
       "Exit status: 0 on success, 1 on an error, 2 on a usage error.",
@@ -69,13 +59,8 @@ public final class CairnCommand implements Callable<Integer> {
       })
   private Long maxSize;
 
-  @Option(
-      names = "--digest-function",
-      paramLabel = "NAME",
-      scope = ScopeType.INHERIT,
-      converter = DigestConverter.FunctionConverter.class,
-      description = "Hash function for digests: sha256 (default) or blake3.")
-  private DigestFunction digestFunction;
+  /** Kept as text until used: loading the enum at startup would pull in protobuf. */
+  private String digestFunction;
 
   public CairnCommand(Invocation invocation) {
     this.invocation = Objects.requireNonNull(invocation, "invocation");
@@ -85,6 +70,21 @@ public final class CairnCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     throw new ParameterException(spec.commandLine(), "missing subcommand");
+  }
+
+  @Option(
+      names = "--digest-function",
+      paramLabel = "NAME",
+      scope = ScopeType.INHERIT,
+      description = "Hash function for digests: sha256 (default) or blake3.")
+  void digestFunction(String name) {
+    String n = name.toLowerCase(java.util.Locale.ROOT).replace("-", "");
+    if (!n.equals("sha256") && !n.equals("blake3")) {
+      throw new ParameterException(spec.commandLine(),
+          "Invalid value for option '--digest-function': unknown digest function '" + name
+              + "': expected sha256 or blake3");
+    }
+    this.digestFunction = n;
   }
 
   Invocation invocation() {
@@ -105,7 +105,7 @@ public final class CairnCommand implements Callable<Integer> {
   }
 
   DigestFunction digestFunction() {
-    return digestFunction == null ? DigestFunction.SHA256 : digestFunction;
+    return digestFunction == null ? DigestFunction.SHA256 : DigestFunction.parse(digestFunction);
   }
 
   /** {@code --max-size} if given. */

@@ -1,7 +1,6 @@
 package dev.cairn.cli;
 
 import dev.cairn.core.digest.Digest;
-import dev.cairn.core.digest.DigestFunction;
 import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.TypeConversionException;
 
@@ -19,15 +18,4 @@ public final class DigestConverter implements ITypeConverter<Digest> {
     }
   }
 
-  /** Reads {@code sha256} / {@code blake3} for {@code --digest-function}. */
-  public static final class FunctionConverter implements ITypeConverter<DigestFunction> {
-    @Override
-    public DigestFunction convert(String value) {
-      try {
-        return DigestFunction.parse(value);
-      } catch (IllegalArgumentException e) {
-        throw new TypeConversionException(e.getMessage());
-      }
-    }
-  }
 }

@@ -13,6 +13,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.Objects;
+import java.util.function.BooleanSupplier;
 
 /**
  * One run of the {@code cairn} command: its standard output (bytes for {@code cat}, UTF-8 text for
@@ -29,7 +30,9 @@ public final class Invocation {
   private final PrintWriter err;
   private final PrintStream errStream;
   private final Map<String, String> env;
-  private final boolean interactive;
+  private final BooleanSupplier interactive;
+  private final boolean colors;
+  private Boolean interactiveAnswer;
 
   /**
    * @param stdout where command output goes, bytes as they are
@@ -39,18 +42,31 @@ public final class Invocation {
    */
   public Invocation(
       OutputStream stdout, PrintStream stderr, Map<String, String> env, boolean interactive) {
+    this(stdout, stderr, env, () -> interactive, false);
+  }
+
+  private Invocation(
+      OutputStream stdout, PrintStream stderr, Map<String, String> env,
+      BooleanSupplier interactive, boolean colors) {
     this.stdout = new StdoutStream(Objects.requireNonNull(stdout, "stdout"));
     this.out = new PrintWriter(new OutputStreamWriter(this.stdout, StandardCharsets.UTF_8), false);
     this.errStream = Objects.requireNonNull(stderr, "stderr");
     this.err = new PrintWriter(new OutputStreamWriter(stderr, StandardCharsets.UTF_8), true);
     this.env = Map.copyOf(env);
-    this.interactive = interactive;
+    this.interactive = Objects.requireNonNull(interactive, "interactive");
+    this.colors = colors;
   }
 
-  /** The process's own streams and environment. */
+  /**
+   * The process's own streams and environment. Whether they are terminals is asked only when a
+   * command needs to know: {@link System#console()} alone costs tens of milliseconds at startup.
+   */
   public static Invocation ofSystem() {
+    Map<String, String> env = System.getenv();
+    boolean colors = !env.containsKey("NO_COLOR") && isTerminal(1).orElse(false);
     return new Invocation(
-        new FileOutputStream(FileDescriptor.out), System.err, System.getenv(), isTerminal());
+        new FileOutputStream(FileDescriptor.out), System.err, env,
+        Invocation::stdoutAndStderrAreTerminals, colors);
   }
 
   /** Raw standard output, for blob bytes. Flush {@link #out()} before writing here. */
@@ -76,8 +92,17 @@ public final class Invocation {
     return env;
   }
 
+  /** Whether stdout and stderr are both terminals, i.e. a person watches; asked once. */
   public boolean interactive() {
-    return interactive;
+    if (interactiveAnswer == null) {
+      interactiveAnswer = interactive.getAsBoolean();
+    }
+    return interactiveAnswer;
+  }
+
+  /** Whether usage help may use ANSI colors: stdout is a terminal and NO_COLOR is not set. */
+  public boolean colors() {
+    return colors;
   }
 
   /** Flushes both outputs; a closed stdout (a reader that went away) is not reported twice. */
@@ -87,20 +112,21 @@ public final class Invocation {
   }
 
   /**
-   * Whether stdout and stderr are both terminals. {@link System#console()} answers for stdin and
-   * stdout only; stderr is checked through {@code /proc} where there is one.
+   * Whether stdout and stderr are both terminals: {@code System.console().isTerminal()} answers
+   * for stdout (and stdin); stderr is checked through {@code /proc} where there is one.
    */
-  private static boolean isTerminal() {
+  private static boolean stdoutAndStderrAreTerminals() {
     java.io.Console console = System.console();
-    if (console == null || !console.isTerminal()) {
-      return false;
-    }
-    Path fd2 = Path.of("/proc/self/fd/2");
+    return console != null && console.isTerminal() && isTerminal(2).orElse(true);
+  }
+
+  /** Whether file descriptor {@code fd} is a terminal, if {@code /proc} can tell. */
+  private static java.util.Optional<Boolean> isTerminal(int fd) {
     try {
-      String target = Files.readSymbolicLink(fd2).toString();
-      return target.startsWith("/dev/pts/") || target.startsWith("/dev/tty");
+      String target = Files.readSymbolicLink(Path.of("/proc/self/fd/" + fd)).toString();
+      return java.util.Optional.of(target.startsWith("/dev/pts/") || target.startsWith("/dev/tty"));
     } catch (IOException | UnsupportedOperationException e) {
-      return true;
+      return java.util.Optional.empty();
     }
   }
 
