@@ -1,0 +1,279 @@
+package dev.cairn.store.disk;
+
+import dev.cairn.core.digest.Digest;
+import java.util.Arrays;
+
+/**
+ * The disk store's in-memory index: which blobs are on disk, their sizes, and their order of
+ * last use. It is a hand-rolled open-addressing hash table over parallel primitive arrays with an
+ * intrusive doubly linked LRU list, because a map of objects costs several hundred bytes per
+ * entry and the index must hold millions of blobs in under 100 bytes each (about 56 here: 32
+ * bytes of hash, 8 of size, 8 of list links, 4-8 of table slot).
+ *
+ * <p>Not thread-safe: {@link DiskBlobStore} guards it with its lock.
+ */
+final class BlobIndex {
+  private static final int NONE = -1;
+
+  // Entry storage, indexed by entry id.
+  private long[] hashes; // 4 longs per entry
+  private long[] sizes;
+  private int[] prev;
+  private int[] next; // also links the free list
+  private int entryCapacity;
+  private int freeHead = NONE;
+  private int highWater; // ids below this have been used at least once
+
+  // Hash table of entry id + 1 (0 = empty slot), linear probing, power-of-two length.
+  private int[] table;
+  private int mask;
+
+  private int head = NONE; // least recently used
+  private int tail = NONE; // most recently used
+  private int count;
+  private long bytes;
+
+  BlobIndex(int expectedEntries) {
+    entryCapacity = Math.max(16, expectedEntries);
+    hashes = new long[entryCapacity * 4];
+    sizes = new long[entryCapacity];
+    prev = new int[entryCapacity];
+    next = new int[entryCapacity];
+    int tableSize = Integer.highestOneBit(Math.max(32, entryCapacity * 2 - 1)) << 1;
+    table = new int[tableSize];
+    mask = tableSize - 1;
+  }
+
+  int count() {
+    return count;
+  }
+
+  long bytes() {
+    return bytes;
+  }
+
+  /** If present, marks the blob most recently used and returns true. */
+  boolean touch(Digest digest) {
+    int id = find(digest);
+    if (id == NONE) {
+      return false;
+    }
+    moveToTail(id);
+    return true;
+  }
+
+  boolean contains(Digest digest) {
+    return find(digest) != NONE;
+  }
+
+  /** Adds the blob as most recently used; returns false (and touches it) if already present. */
+  boolean add(Digest digest) {
+    int existing = find(digest);
+    if (existing != NONE) {
+      moveToTail(existing);
+      return false;
+    }
+    int id = allocate();
+    writeKey(id, digest);
+    sizes[id] = digest.sizeBytes();
+    linkAtTail(id);
+    if ((count + 1) * 2L > table.length) {
+      growTable();
+    }
+    insertIntoTable(id);
+    count++;
+    bytes += digest.sizeBytes();
+    return true;
+  }
+
+  /** Adds the blob as least recently used (for entries whose last use is unknown). */
+  boolean addOldest(Digest digest) {
+    if (!add(digest)) {
+      return false;
+    }
+    int id = tail;
+    unlink(id);
+    linkAtHead(id);
+    return true;
+  }
+
+  boolean remove(Digest digest) {
+    int id = find(digest);
+    if (id == NONE) {
+      return false;
+    }
+    removeId(id);
+    return true;
+  }
+
+  /** The least recently used blob, or null if empty. */
+  Digest oldest() {
+    return head == NONE ? null : digestOf(head);
+  }
+
+  /** Visits entries from least to most recently used. */
+  void forEachOldestFirst(java.util.function.Consumer<Digest> action) {
+    for (int id = head; id != NONE; id = next[id]) {
+      action.accept(digestOf(id));
+    }
+  }
+
+  private Digest digestOf(int id) {
+    int b = id * 4;
+    String hex = String.format("%016x%016x%016x%016x",
+        hashes[b], hashes[b + 1], hashes[b + 2], hashes[b + 3]);
+    return new Digest(hex, sizes[id]);
+  }
+
+  private void removeId(int id) {
+    deleteFromTable(id);
+    unlink(id);
+    count--;
+    bytes -= sizes[id];
+    next[id] = freeHead;
+    freeHead = id;
+  }
+
+  private int find(Digest digest) {
+    long h0 = word(digest, 0);
+    long h1 = word(digest, 1);
+    long h2 = word(digest, 2);
+    long h3 = word(digest, 3);
+    long size = digest.sizeBytes();
+    for (int slot = slotOf(h0, size); ; slot = (slot + 1) & mask) {
+      int v = table[slot];
+      if (v == 0) {
+        return NONE;
+      }
+      int id = v - 1;
+      int b = id * 4;
+      if (hashes[b] == h0 && hashes[b + 1] == h1 && hashes[b + 2] == h2 && hashes[b + 3] == h3
+          && sizes[id] == size) {
+        return id;
+      }
+    }
+  }
+
+  private int slotOf(long h0, long size) {
+    long x = h0 ^ (size * 0x9E3779B97F4A7C15L);
+    x ^= x >>> 29;
+    return (int) x & mask;
+  }
+
+  private static long word(Digest digest, int i) {
+    String hash = digest.hash();
+    return Long.parseUnsignedLong(hash, i * 16, i * 16 + 16, 16);
+  }
+
+  private void writeKey(int id, Digest digest) {
+    int b = id * 4;
+    for (int i = 0; i < 4; i++) {
+      hashes[b + i] = word(digest, i);
+    }
+  }
+
+  private int allocate() {
+    if (freeHead != NONE) {
+      int id = freeHead;
+      freeHead = next[id];
+      return id;
+    }
+    if (highWater == entryCapacity) {
+      int newCapacity = entryCapacity + (entryCapacity >> 1) + 1;
+      hashes = Arrays.copyOf(hashes, newCapacity * 4);
+      sizes = Arrays.copyOf(sizes, newCapacity);
+      prev = Arrays.copyOf(prev, newCapacity);
+      next = Arrays.copyOf(next, newCapacity);
+      entryCapacity = newCapacity;
+    }
+    return highWater++;
+  }
+
+  private void insertIntoTable(int id) {
+    int slot = slotOf(hashes[id * 4], sizes[id]);
+    while (table[slot] != 0) {
+      slot = (slot + 1) & mask;
+    }
+    table[slot] = id + 1;
+  }
+
+  private void deleteFromTable(int id) {
+    int slot = slotOf(hashes[id * 4], sizes[id]);
+    while (table[slot] != id + 1) {
+      slot = (slot + 1) & mask;
+    }
+    // Backward-shift deletion: pull later members of the probe run into the hole.
+    int hole = slot;
+    int j = hole;
+    while (true) {
+      j = (j + 1) & mask;
+      int v = table[j];
+      if (v == 0) {
+        break;
+      }
+      int home = slotOf(hashes[(v - 1) * 4], sizes[v - 1]);
+      // Move v into the hole unless its home lies cyclically in (hole, j].
+      boolean homeBetween = hole <= j ? (home > hole && home <= j) : (home > hole || home <= j);
+      if (!homeBetween) {
+        table[hole] = v;
+        hole = j;
+      }
+    }
+    table[hole] = 0;
+  }
+
+  private void growTable() {
+    int[] old = table;
+    table = new int[old.length * 2];
+    mask = table.length - 1;
+    for (int v : old) {
+      if (v != 0) {
+        insertIntoTable(v - 1);
+      }
+    }
+  }
+
+  private void linkAtTail(int id) {
+    prev[id] = tail;
+    next[id] = NONE;
+    if (tail != NONE) {
+      next[tail] = id;
+    } else {
+      head = id;
+    }
+    tail = id;
+  }
+
+  private void linkAtHead(int id) {
+    next[id] = head;
+    prev[id] = NONE;
+    if (head != NONE) {
+      prev[head] = id;
+    } else {
+      tail = id;
+    }
+    head = id;
+  }
+
+  private void unlink(int id) {
+    int p = prev[id];
+    int n = next[id];
+    if (p != NONE) {
+      next[p] = n;
+    } else {
+      head = n;
+    }
+    if (n != NONE) {
+      prev[n] = p;
+    } else {
+      tail = p;
+    }
+  }
+
+  private void moveToTail(int id) {
+    if (id != tail) {
+      unlink(id);
+      linkAtTail(id);
+    }
+  }
+}

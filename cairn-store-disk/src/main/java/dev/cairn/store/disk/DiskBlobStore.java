@@ -1,0 +1,423 @@
+package dev.cairn.store.disk;
+
+import dev.cairn.core.blob.BlobNotFoundException;
+import dev.cairn.core.blob.BlobStore;
+import dev.cairn.core.blob.StoreFullException;
+import dev.cairn.core.blob.VerifyingInputStream;
+import dev.cairn.core.digest.Digest;
+import dev.cairn.core.digest.DigestFunction;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.lang.System.Logger;
+import java.lang.System.Logger.Level;
+import java.nio.ByteBuffer;
+import java.nio.channels.Channels;
+import java.nio.channels.FileChannel;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Collection;
+import java.util.LinkedHashSet;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * The embedded default store: one read-only file per blob under {@code cas/<function>/<ab>/},
+ * named {@code <hash>-<size>}, with a bounded size and least-recently-used eviction.
+ *
+ * <p>Why it is safe: a blob is written to {@code tmp/}, hashed as it is written, and renamed into
+ * place only when every byte matched its digest, so a reader never sees a partial or wrong blob,
+ * and a killed writer leaves only a temp file that the next start removes. Readers hold an open
+ * file descriptor, so eviction (an unlink) never cuts a read short. A blob whose file length does
+ * not match its digest (truncated by a power cut without {@code fsync}) is dropped on open rather
+ * than served.
+ *
+ * <p>Why it is fast: the size is part of the file name, so start-up rebuilds the index from
+ * directory listings alone, without a stat per blob; {@link #findMissing} touches only memory.
+ *
+ * <p>Several processes may share a store directory (files are immutable and renames atomic);
+ * each keeps its own index, adopting blobs another process wrote when it meets them. Thread-safe.
+ */
+public final class DiskBlobStore implements BlobStore {
+  private static final Logger LOG = System.getLogger(DiskBlobStore.class.getName());
+  private static final int COPY_CHUNK = 1 << 20;
+  private static final long PID = ProcessHandle.current().pid();
+
+  /** Usage figures of a store. */
+  public record Stats(long bytesUsed, long blobCount, long maxSizeBytes, long evictions) {}
+
+  private final Path root;
+  private final Path casDir;
+  private final Path tmpDir;
+  private final DigestFunction function;
+  private final Digest empty;
+  private final boolean fsync;
+  private final ReentrantLock lock = new ReentrantLock();
+  private final BlobIndex index; // guarded by lock
+  private volatile long maxSizeBytes;
+  private boolean closed; // guarded by lock
+  private final AtomicLong evictions = new AtomicLong();
+  private final AtomicLong tempCounter = new AtomicLong();
+
+  private DiskBlobStore(DiskStoreConfig config, long maxSizeBytes, BlobIndex index) {
+    this.root = config.root();
+    this.function = config.digestFunction();
+    this.casDir = root.resolve("cas").resolve(function.cliName());
+    this.tmpDir = root.resolve("tmp");
+    this.empty = function.emptyDigest();
+    this.fsync = config.fsync();
+    this.maxSizeBytes = maxSizeBytes;
+    this.index = index;
+  }
+
+  /**
+   * Opens (creating if needed) the store at {@code config.root()}: removes temp files left by
+   * dead processes, rebuilds the index from the directory listing, and evicts down to the limit.
+   */
+  public static DiskBlobStore open(DiskStoreConfig config) throws IOException {
+    Path root = config.root();
+    Files.createDirectories(root);
+    StoreSettings settings = StoreSettings.load(root);
+    long max;
+    if (config.maxSizeBytes().isPresent()) {
+      max = config.maxSizeBytes().getAsLong();
+      if (settings.maxSizeBytes().orElse(-1) != max) {
+        settings.withMaxSizeBytes(max).save(root);
+      }
+    } else {
+      max = settings.maxSizeBytes().orElse(DiskStoreConfig.DEFAULT_MAX_SIZE_BYTES);
+    }
+    Path cas = root.resolve("cas").resolve(config.digestFunction().cliName());
+    Files.createDirectories(cas);
+    Files.createDirectories(root.resolve("tmp"));
+    cleanTemp(root.resolve("tmp"));
+    BlobIndex index = IndexScan.scan(cas);
+    LruSnapshot.replay(lruFile(root, config.digestFunction()), index);
+    DiskBlobStore store = new DiskBlobStore(config, max, index);
+    store.evictTo(max);
+    return store;
+  }
+
+  private static Path lruFile(Path root, DigestFunction function) {
+    return root.resolve("cas").resolve(function.cliName() + ".lru");
+  }
+
+  /**
+   * Saves the order of last use so the next open evicts in the right order. Further use of the
+   * store after close is not allowed.
+   */
+  @Override
+  public void close() throws IOException {
+    lock.lock();
+    try {
+      if (closed) {
+        return;
+      }
+      closed = true;
+      LruSnapshot.save(index, lruFile(root, function));
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** The store's directory. */
+  public Path root() {
+    return root;
+  }
+
+  public Stats stats() {
+    lock.lock();
+    try {
+      return new Stats(index.bytes(), index.count(), maxSizeBytes, evictions.get());
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /**
+   * Evicts least-recently-used blobs until at most {@code targetBytes} are used.
+   *
+   * @return bytes freed
+   */
+  public long gc(long targetBytes) throws IOException {
+    if (targetBytes < 0) {
+      throw new IllegalArgumentException("target size must not be negative: " + targetBytes);
+    }
+    return evictTo(targetBytes);
+  }
+
+  /** The file holding the blob, if the store has it (for hard links and FUSE passthrough). */
+  public Optional<Path> pathOf(Digest digest) throws IOException {
+    return contains(digest) && !digest.equals(empty) ? Optional.of(blobPath(digest)) : Optional.empty();
+  }
+
+  @Override
+  public DigestFunction digestFunction() {
+    return function;
+  }
+
+  @Override
+  public Set<Digest> findMissing(Collection<Digest> digests) throws IOException {
+    Set<Digest> notIndexed = new LinkedHashSet<>();
+    lock.lock();
+    try {
+      for (Digest d : digests) {
+        if (!d.equals(empty) && !index.touch(d)) {
+          notIndexed.add(d);
+        }
+      }
+    } finally {
+      lock.unlock();
+    }
+    if (notIndexed.isEmpty()) {
+      return notIndexed;
+    }
+    // Another process sharing the directory may have stored some of them.
+    Set<Digest> missing = new LinkedHashSet<>();
+    for (Digest d : notIndexed) {
+      if (!Files.exists(blobPath(d)) || !adopt(d)) {
+        missing.add(d);
+      }
+    }
+    return missing;
+  }
+
+  @Override
+  public InputStream openRead(Digest digest, long offset) throws IOException {
+    if (offset < 0 || offset > digest.sizeBytes()) {
+      throw new IllegalArgumentException(
+          "read offset " + offset + " is outside blob " + digest);
+    }
+    if (digest.equals(empty)) {
+      return InputStream.nullInputStream();
+    }
+    Path path = blobPath(digest);
+    FileChannel channel;
+    try {
+      channel = FileChannel.open(path, StandardOpenOption.READ);
+    } catch (NoSuchFileException e) {
+      forget(digest);
+      throw new BlobNotFoundException(digest);
+    }
+    try {
+      long actual = channel.size();
+      if (actual != digest.sizeBytes()) {
+        LOG.log(Level.WARNING, "dropping corrupt blob {0}: file has {1} bytes", digest, actual);
+        channel.close();
+        drop(digest);
+        throw new BlobNotFoundException(digest);
+      }
+      lock.lock();
+      try {
+        if (!index.touch(digest)) {
+          index.add(digest);
+          evictLocked(maxSizeBytes, digest);
+        }
+      } finally {
+        lock.unlock();
+      }
+      channel.position(offset);
+      return Channels.newInputStream(channel);
+    } catch (IOException | RuntimeException e) {
+      channel.close();
+      throw e;
+    }
+  }
+
+  @Override
+  public void put(Digest digest, InputStream data) throws IOException {
+    if (digest.equals(empty)) {
+      new VerifyingInputStream(data, digest, function).transferTo(OutputSink.INSTANCE);
+      return;
+    }
+    lock.lock();
+    try {
+      if (index.touch(digest)) {
+        return;
+      }
+    } finally {
+      lock.unlock();
+    }
+    if (digest.sizeBytes() > maxSizeBytes) {
+      throw new StoreFullException(
+          "blob " + digest + " is larger than the store's limit of " + maxSizeBytes + " bytes ("
+              + root + ")");
+    }
+    Path temp = tmpDir.resolve(PID + "-" + tempCounter.incrementAndGet() + "-"
+        + Long.toHexString(ThreadLocalRandom.current().nextLong()) + ".tmp");
+    try {
+      writeTemp(temp, new VerifyingInputStream(data, digest, function), digest);
+      commit(temp, digest);
+    } finally {
+      Files.deleteIfExists(temp);
+    }
+  }
+
+  private void writeTemp(Path temp, InputStream in, Digest digest) throws IOException {
+    try (FileChannel out = FileChannel.open(
+        temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+      byte[] chunk = new byte[COPY_CHUNK];
+      for (int n; (n = in.readNBytes(chunk, 0, chunk.length)) > 0; ) {
+        ByteBuffer buffer = ByteBuffer.wrap(chunk, 0, n);
+        while (buffer.hasRemaining()) {
+          out.write(buffer);
+        }
+      }
+      if (fsync) {
+        out.force(false);
+      }
+    } catch (IOException e) {
+      if (isNoSpace(e)) {
+        throw new StoreFullException(
+            "no space left on the device of " + root + " while storing " + digest, e);
+      }
+      throw e;
+    }
+    Files.setPosixFilePermissions(temp, PosixFilePermissions.fromString("r--r--r--"));
+  }
+
+  private static boolean isNoSpace(IOException e) {
+    String m = e.getMessage();
+    return m != null && (m.contains("No space left") || m.contains("Disk quota exceeded"));
+  }
+
+  /** Renames the verified temp file into place and indexes it, evicting to stay in the limit. */
+  private void commit(Path temp, Digest digest) throws IOException {
+    Path target = blobPath(digest);
+    lock.lock();
+    try {
+      if (index.touch(digest)) {
+        return; // a concurrent writer won; our temp file is deleted by the caller
+      }
+      Files.createDirectories(target.getParent());
+      try {
+        Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+      } catch (AtomicMoveNotSupportedException e) {
+        throw new IOException("store " + root + ": atomic rename not supported", e);
+      }
+      if (fsync) {
+        fsyncDirectory(target.getParent());
+      }
+      index.add(digest);
+      evictLocked(maxSizeBytes, digest);
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  private long evictTo(long targetBytes) throws IOException {
+    lock.lock();
+    try {
+      return evictLocked(targetBytes, null);
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** Deletes least-recently-used blobs, never {@code keep}, until at most target bytes remain. */
+  private long evictLocked(long targetBytes, Digest keep) throws IOException {
+    long freed = 0;
+    while (index.bytes() > targetBytes) {
+      Digest victim = index.oldest();
+      if (victim == null || victim.equals(keep)) {
+        break;
+      }
+      index.remove(victim);
+      Files.deleteIfExists(blobPath(victim));
+      freed += victim.sizeBytes();
+      evictions.incrementAndGet();
+    }
+    return freed;
+  }
+
+  /** Indexes a blob found on disk but not in the index (written by another process). */
+  private boolean adopt(Digest digest) throws IOException {
+    lock.lock();
+    try {
+      if (!Files.exists(blobPath(digest))) {
+        return false;
+      }
+      if (index.add(digest)) {
+        evictLocked(maxSizeBytes, digest);
+      }
+      return true;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  private void forget(Digest digest) {
+    lock.lock();
+    try {
+      index.remove(digest);
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  private void drop(Digest digest) throws IOException {
+    lock.lock();
+    try {
+      index.remove(digest);
+      Files.deleteIfExists(blobPath(digest));
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  Path blobPath(Digest digest) {
+    String hash = digest.hash();
+    return casDir.resolve(hash.substring(0, 2)).resolve(hash + "-" + digest.sizeBytes());
+  }
+
+  private static void fsyncDirectory(Path dir) throws IOException {
+    try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
+      ch.force(true);
+    }
+  }
+
+  /** Deletes temp files whose writing process is gone (their names start with its pid). */
+  private static void cleanTemp(Path tmp) throws IOException {
+    try (DirectoryStream<Path> entries = Files.newDirectoryStream(tmp)) {
+      for (Path p : entries) {
+        String name = p.getFileName().toString();
+        int dash = name.indexOf('-');
+        long pid = -1;
+        try {
+          pid = dash > 0 ? Long.parseLong(name.substring(0, dash)) : -1;
+        } catch (NumberFormatException e) {
+          // not one of ours; removed below
+        }
+        boolean alive = pid == PID
+            || (pid > 0 && ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false));
+        if (!alive) {
+          try {
+            Files.deleteIfExists(p);
+          } catch (IOException e) {
+            throw new UncheckedIOException("cannot remove stale temp file " + p, e);
+          }
+        }
+      }
+    }
+  }
+
+  /** Discards bytes; used to drain and verify the empty blob. */
+  private static final class OutputSink extends java.io.OutputStream {
+    static final OutputSink INSTANCE = new OutputSink();
+
+    @Override
+    public void write(int b) {}
+
+    @Override
+    public void write(byte[] b, int off, int len) {}
+  }
+}
