@@ -124,6 +124,11 @@ public final class CairnCommand implements Callable<Integer> {
    * make importing a large tree many times slower.
    */
   DiskBlobStore openStore(OptionalLong limit) throws IOException {
+    if (limit.isPresent() && limit.getAsLong() <= 0) {
+      throw new ParameterException(spec.commandLine(),
+          "Invalid value for option '--max-size': a store limit must be positive"
+              + " (to empty the store, run 'cairn gc --max-size 0')");
+    }
     return DiskBlobStore.open(new DiskStoreConfig(storePath(), limit, digestFunction(), false));
   }
 }
