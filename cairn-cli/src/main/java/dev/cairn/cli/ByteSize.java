@@ -62,7 +62,7 @@ public final class ByteSize {
     }
     int power = 0;
     double value = bytes;
-    while (value >= 1024 && power < UNITS.length()) {
+    while (value >= 1023.5 && power < UNITS.length()) { // 1023.5 would print as 1024
       value /= 1024;
       power++;
     }

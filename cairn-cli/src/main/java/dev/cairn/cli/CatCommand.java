@@ -18,6 +18,7 @@ import picocli.CommandLine.ParentCommand;
 @Command(
     name = "cat",
     mixinStandardHelpOptions = true,
+    versionProvider = VersionProvider.class,
     description = {
       "Write a blob's bytes to standard output.",
       "DIGEST is <hex>/<size> as printed by 'cairn put'. Fails if the store does not hold it."

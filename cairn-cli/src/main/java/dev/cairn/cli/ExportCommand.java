@@ -17,6 +17,7 @@ import picocli.CommandLine.ParentCommand;
 @Command(
     name = "export",
     mixinStandardHelpOptions = true,
+    versionProvider = VersionProvider.class,
     description = {
       "Write a stored tree out as files.",
       "DIR must not exist or be an empty directory. Files get mode 0755 (executable) or 0644;"

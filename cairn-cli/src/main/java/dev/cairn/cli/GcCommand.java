@@ -16,6 +16,7 @@ import picocli.CommandLine.ParentCommand;
 @Command(
     name = "gc",
     mixinStandardHelpOptions = true,
+    versionProvider = VersionProvider.class,
     description = {
       "Evict least-recently-used blobs until the store fits its limit.",
       "With --max-size SIZE, evict down to SIZE instead; the saved limit is left unchanged"

@@ -17,6 +17,7 @@ import picocli.CommandLine.ParentCommand;
 @Command(
     name = "import",
     mixinStandardHelpOptions = true,
+    versionProvider = VersionProvider.class,
     description = {
       "Store a directory tree and print its root digest.",
       "Files, executable bits, symlinks (target kept verbatim) and empty directories are stored;"

@@ -16,6 +16,7 @@ import picocli.CommandLine.ParentCommand;
 @Command(
     name = "ls",
     mixinStandardHelpOptions = true,
+    versionProvider = VersionProvider.class,
     description = {
       "List a directory of a stored tree.",
       "The argument is a root digest <hex>/<size>, optionally followed by /path/inside/the/tree."

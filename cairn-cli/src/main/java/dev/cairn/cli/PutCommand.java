@@ -20,6 +20,7 @@ import picocli.CommandLine.ParentCommand;
 @Command(
     name = "put",
     mixinStandardHelpOptions = true,
+    versionProvider = VersionProvider.class,
     description = {
       "Store files as blobs and print their digests.",
       "Prints one line <hex>/<size> per FILE, in order. Stops at the first file that cannot be"

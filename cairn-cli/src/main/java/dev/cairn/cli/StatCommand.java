@@ -14,6 +14,7 @@ import picocli.CommandLine.ParentCommand;
 @Command(
     name = "stat",
     mixinStandardHelpOptions = true,
+    versionProvider = VersionProvider.class,
     description = {
       "Show the store's usage and settings.",
       "Prints the store path, digest function, bytes used, blob count, size limit and the number"

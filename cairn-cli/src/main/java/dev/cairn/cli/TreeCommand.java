@@ -18,6 +18,7 @@ import picocli.CommandLine.ParentCommand;
 @Command(
     name = "tree",
     mixinStandardHelpOptions = true,
+    versionProvider = VersionProvider.class,
     description = {
       "List a stored tree recursively.",
       "Same columns as 'cairn ls', with each entry's path relative to the root digest; a"
