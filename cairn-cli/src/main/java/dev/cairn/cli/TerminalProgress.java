@@ -62,6 +62,6 @@ final class TerminalProgress implements Progress {
   }
 
   private String message() {
-    return filesDone + "/" + files + " files";
+    return " " + filesDone + "/" + files + " files";
   }
 }
