@@ -64,6 +64,7 @@ final class FailureHandler implements IExecutionExceptionHandler, IParameterExce
     }
     return switch (e) {
       case BlobNotFoundException b -> "blob " + b.digest() + " not found";
+      case FileSystemException f when f.getFile() == null -> f.getMessage();
       case NoSuchFileException f -> f.getFile() + ": " + reason(f, "no such file or directory");
       case NotDirectoryException f -> f.getFile() + ": not a directory";
       case DirectoryNotEmptyException f -> f.getFile() + ": directory not empty";
@@ -73,7 +74,6 @@ final class FailureHandler implements IExecutionExceptionHandler, IParameterExce
       case StoreFullException s -> "store full: " + s.getMessage();
       case IOException io when io.getMessage() != null -> io.getMessage();
       case IOException io -> io.getClass().getSimpleName();
-      case OutOfMemoryError oom -> "out of memory; give the JVM more with JAVA_TOOL_OPTIONS=-Xmx...";
       default -> "internal error: " + e + " (set CAIRN_DEBUG=1 for a stack trace)";
     };
   }
