@@ -166,6 +166,33 @@ public abstract class BlobStoreContractTest {
   }
 
   @Test
+  void putFile_storesTheFilesBytes() throws IOException {
+    byte[] data = randomBytes(300_000, 15);
+    java.nio.file.Path file = java.nio.file.Files.createTempFile("cairn-contract", ".bin");
+    try {
+      java.nio.file.Files.write(file, data);
+      Digest d = digestOf(data);
+      store.putFile(d, file);
+      assertThat(store.get(d)).isEqualTo(data);
+    } finally {
+      java.nio.file.Files.deleteIfExists(file);
+    }
+  }
+
+  @Test
+  void putFile_wrongContent_storesNothing() throws IOException {
+    java.nio.file.Path file = java.nio.file.Files.createTempFile("cairn-contract", ".bin");
+    try {
+      java.nio.file.Files.write(file, randomBytes(1000, 16));
+      Digest claimed = digestOf(randomBytes(1000, 17));
+      assertThatThrownBy(() -> store.putFile(claimed, file)).isInstanceOf(DigestMismatchException.class);
+      assertThat(store.findMissing(List.of(claimed))).containsExactly(claimed);
+    } finally {
+      java.nio.file.Files.deleteIfExists(file);
+    }
+  }
+
+  @Test
   void put_sameBlobTwice_isIdempotent() throws IOException {
     byte[] data = randomBytes(1234, 13);
     Digest first = store.put(data);

@@ -49,6 +49,17 @@ public interface BlobStore extends AutoCloseable {
    */
   void put(Digest digest, InputStream data) throws IOException;
 
+  /**
+   * Stores the contents of a local file under {@code digest}, with the same checks as {@link
+   * #put(Digest, InputStream)}. The store may take the file over (move it into place) instead of
+   * copying it, so the caller must not use the file afterwards; it deletes it if it still exists.
+   */
+  default void putFile(Digest digest, java.nio.file.Path file) throws IOException {
+    try (InputStream in = java.nio.file.Files.newInputStream(file)) {
+      put(digest, in);
+    }
+  }
+
   /** The whole blob in memory; only for small blobs such as Directory messages. */
   default byte[] get(Digest digest) throws IOException {
     if (digest.sizeBytes() > MAX_IN_MEMORY_BYTES) {

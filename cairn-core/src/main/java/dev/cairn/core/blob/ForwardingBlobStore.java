@@ -39,6 +39,11 @@ public abstract class ForwardingBlobStore implements BlobStore {
   }
 
   @Override
+  public void putFile(Digest digest, java.nio.file.Path file) throws IOException {
+    delegate.putFile(digest, file);
+  }
+
+  @Override
   public byte[] get(Digest digest) throws IOException {
     return delegate.get(digest);
   }

@@ -40,6 +40,13 @@ public final class VerifyingBlobStore extends ForwardingBlobStore {
     delegate.put(digest, new VerifyingInputStream(data, digest, digestFunction()));
   }
 
+  @Override
+  public void putFile(Digest digest, java.nio.file.Path file) throws IOException {
+    try (InputStream in = java.nio.file.Files.newInputStream(file)) {
+      put(digest, in);
+    }
+  }
+
   /** Fails at end-of-stream if the count of bytes is not the one expected. */
   private static final class LengthCheckingInputStream extends java.io.FilterInputStream {
     private final Digest digest;

@@ -262,6 +262,45 @@ public final class DiskBlobStore implements BlobStore {
     }
   }
 
+  /**
+   * Takes a local file over: hashes it, and if it matches, renames it into place (no copy) when it
+   * lies on the store's file system; copies it otherwise.
+   */
+  @Override
+  public void putFile(Digest digest, Path file) throws IOException {
+    if (digest.equals(empty) || contains(digest)) {
+      putEmptyOrPresent(digest, file);
+      return;
+    }
+    if (digest.sizeBytes() > maxSizeBytes) {
+      throw new StoreFullException(
+          "blob " + digest + " is larger than the store's limit of " + maxSizeBytes + " bytes ("
+              + root + ")");
+    }
+    try (InputStream in = Files.newInputStream(file)) {
+      new VerifyingInputStream(in, digest, function).transferTo(OutputSink.INSTANCE);
+    }
+    if (!Files.getFileStore(file).equals(Files.getFileStore(tmpDir))) {
+      try (InputStream in = Files.newInputStream(file)) {
+        put(digest, in);
+      }
+      return;
+    }
+    Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("r--r--r--"));
+    if (fsync) {
+      try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+        ch.force(false);
+      }
+    }
+    commit(file, digest);
+  }
+
+  private void putEmptyOrPresent(Digest digest, Path file) throws IOException {
+    try (InputStream in = Files.newInputStream(file)) {
+      put(digest, in);
+    }
+  }
+
   private void writeTemp(Path temp, InputStream in, Digest digest) throws IOException {
     try (FileChannel out = FileChannel.open(
         temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {

@@ -1,0 +1,354 @@
+package dev.cairn.grpc;
+
+import com.github.luben.zstd.ZstdInputStream;
+import com.github.luben.zstd.ZstdOutputStream;
+import com.google.bytestream.ByteStreamGrpc;
+import com.google.bytestream.ByteStreamProto.QueryWriteStatusRequest;
+import com.google.bytestream.ByteStreamProto.QueryWriteStatusResponse;
+import com.google.bytestream.ByteStreamProto.ReadRequest;
+import com.google.bytestream.ByteStreamProto.ReadResponse;
+import com.google.bytestream.ByteStreamProto.WriteRequest;
+import com.google.bytestream.ByteStreamProto.WriteResponse;
+import com.google.protobuf.ByteString;
+import dev.cairn.core.blob.BlobStore;
+import dev.cairn.core.blob.DigestMismatchException;
+import io.grpc.Status;
+import io.grpc.stub.ServerCallStreamObserver;
+import io.grpc.stub.StreamObserver;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.List;
+
+/**
+ * Large blobs over ByteStream: reads from any offset with flow control (bytes are read from the
+ * store only as fast as the client takes them, so a 10 GiB blob never sits in memory), uploads
+ * that are resumable, verified before they become visible, and cut short when the blob already
+ * exists; {@code compressed-blobs/zstd} in both directions.
+ */
+public final class ByteStreamService extends ByteStreamGrpc.ByteStreamImplBase {
+  static final int CHUNK = 256 * 1024;
+
+  private final Backends backends;
+  private final UploadArea uploads;
+
+  public ByteStreamService(Backends backends, UploadArea uploads) {
+    this.backends = backends;
+    this.uploads = uploads;
+  }
+
+  // ---------------------------------------------------------------- Read
+
+  @Override
+  public void read(ReadRequest request, StreamObserver<ReadResponse> response) {
+    ServerCallStreamObserver<ReadResponse> call = (ServerCallStreamObserver<ReadResponse>) response;
+    InputStream source;
+    long limit;
+    try {
+      ResourceName resource = ResourceName.parseRead(request.getResourceName());
+      long size = resource.digest().sizeBytes();
+      if (request.getReadOffset() < 0 || request.getReadOffset() > size) {
+        throw Status.OUT_OF_RANGE.withDescription("read_offset " + request.getReadOffset()
+            + " is outside blob " + resource.digest()).asRuntimeException();
+      }
+      if (request.getReadLimit() < 0) {
+        throw new IllegalArgumentException("read_limit must not be negative");
+      }
+      BlobStore cas = backends.cas(resource.function());
+      limit = request.getReadLimit() == 0 ? Long.MAX_VALUE : request.getReadLimit();
+      InputStream raw = cas.openRead(resource.digest(), request.getReadOffset());
+      source = resource.compressed() ? new CompressingInputStream(raw) : raw;
+    } catch (Exception e) {
+      response.onError(GrpcErrors.toException(e));
+      return;
+    }
+    Pump pump = new Pump(call, source, limit);
+    call.setOnCancelHandler(pump::close);
+    call.setOnReadyHandler(pump);
+  }
+
+  /** Sends chunks while the transport is ready; resumes on the next onReady signal. */
+  private static final class Pump implements Runnable {
+    private final ServerCallStreamObserver<ReadResponse> call;
+    private final InputStream source;
+    private long remaining;
+    private boolean done;
+
+    Pump(ServerCallStreamObserver<ReadResponse> call, InputStream source, long limit) {
+      this.call = call;
+      this.source = source;
+      this.remaining = limit;
+    }
+
+    @Override
+    public synchronized void run() {
+      if (done) {
+        return;
+      }
+      try {
+        byte[] buffer = new byte[CHUNK];
+        while (call.isReady() && !call.isCancelled()) {
+          int want = (int) Math.min(buffer.length, remaining);
+          int n = want == 0 ? -1 : source.readNBytes(buffer, 0, want);
+          if (n <= 0) {
+            close();
+            call.onCompleted();
+            return;
+          }
+          remaining -= n;
+          call.onNext(ReadResponse.newBuilder().setData(ByteString.copyFrom(buffer, 0, n)).build());
+        }
+      } catch (Exception e) {
+        close();
+        call.onError(GrpcErrors.toException(e));
+      }
+    }
+
+    synchronized void close() {
+      if (!done) {
+        done = true;
+        try {
+          source.close();
+        } catch (IOException e) {
+          // nothing more to do for a stream that is going away
+        }
+      }
+    }
+  }
+
+  /** zstd-compresses an input stream on the fly, chunk by chunk. */
+  static final class CompressingInputStream extends InputStream {
+    private final InputStream raw;
+    private final ByteArrayOutputStream pending = new ByteArrayOutputStream();
+    private final ZstdOutputStream zstd;
+    private byte[] out = new byte[0];
+    private int pos;
+    private boolean finished;
+
+    CompressingInputStream(InputStream raw) throws IOException {
+      this.raw = raw;
+      this.zstd = new ZstdOutputStream(pending);
+    }
+
+    @Override
+    public int read() throws IOException {
+      byte[] one = new byte[1];
+      return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
+    }
+
+    @Override
+    public int read(byte[] b, int off, int len) throws IOException {
+      while (pos == out.length) {
+        if (finished) {
+          return -1;
+        }
+        byte[] chunk = raw.readNBytes(CHUNK);
+        if (chunk.length == 0) {
+          zstd.close();
+          finished = true;
+        } else {
+          zstd.write(chunk);
+          zstd.flush();
+        }
+        out = pending.toByteArray();
+        pending.reset();
+        pos = 0;
+      }
+      int n = Math.min(len, out.length - pos);
+      System.arraycopy(out, pos, b, off, n);
+      pos += n;
+      return n;
+    }
+
+    @Override
+    public void close() throws IOException {
+      raw.close();
+    }
+  }
+
+  // ---------------------------------------------------------------- Write
+
+  @Override
+  public StreamObserver<WriteRequest> write(StreamObserver<WriteResponse> response) {
+    return new Upload(response);
+  }
+
+  /** One Write stream. gRPC delivers its messages one at a time, so no locking is needed. */
+  private final class Upload implements StreamObserver<WriteRequest> {
+    private final StreamObserver<WriteResponse> response;
+    private ResourceName resource;
+    private String resourceText;
+    private BlobStore cas;
+    private Path file;
+    private FileChannel channel;
+    private long committed;
+    private boolean finished;
+
+    Upload(StreamObserver<WriteResponse> response) {
+      this.response = response;
+    }
+
+    @Override
+    public void onNext(WriteRequest request) {
+      if (finished) {
+        return; // the answer has been sent (e.g. the blob already existed)
+      }
+      try {
+        if (resource == null) {
+          start(request);
+          if (finished) {
+            return;
+          }
+        } else if (!request.getResourceName().isEmpty()
+            && !request.getResourceName().equals(resourceText)) {
+          throw new IllegalArgumentException("resource name changed within one Write stream");
+        }
+        if (request.getWriteOffset() != committed) {
+          throw new IllegalArgumentException("write_offset " + request.getWriteOffset()
+              + " does not match the " + committed + " bytes committed for " + resource.digest());
+        }
+        ByteString data = request.getData();
+        if (!resource.compressed() && committed + data.size() > resource.digest().sizeBytes()) {
+          discard();
+          throw DigestMismatchException.sizeDiffers(resource.digest(), committed + data.size());
+        }
+        for (var buffer : data.asReadOnlyByteBufferList()) {
+          while (buffer.hasRemaining()) {
+            channel.write(buffer);
+          }
+        }
+        committed += data.size();
+        if (request.getFinishWrite()) {
+          finish();
+        }
+      } catch (Exception e) {
+        fail(e);
+      }
+    }
+
+    private void start(WriteRequest request) throws IOException {
+      resourceText = request.getResourceName();
+      resource = ResourceName.parseWrite(resourceText);
+      cas = backends.cas(resource.function());
+      if (cas.contains(resource.digest())) {
+        answer(resource.compressed() ? -1 : resource.digest().sizeBytes());
+        return;
+      }
+      file = uploads.fileFor(resource);
+      if (!uploads.acquire(file)) {
+        file = null;
+        throw Status.ABORTED.withDescription("another stream is uploading " + request.getResourceName())
+            .asRuntimeException();
+      }
+      channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+      long existing = channel.size();
+      if (request.getWriteOffset() == 0 && existing > 0) {
+        channel.truncate(0); // the client starts over
+        existing = 0;
+      }
+      channel.position(existing);
+      committed = existing;
+    }
+
+    private void finish() throws IOException {
+      channel.close();
+      channel = null;
+      if (resource.compressed()) {
+        try (InputStream in = new ZstdInputStream(Files.newInputStream(file))) {
+          cas.put(resource.digest(), in);
+        }
+      } else {
+        cas.putFile(resource.digest(), file);
+      }
+      Files.deleteIfExists(file);
+      answer(committed);
+    }
+
+    private void answer(long committedSize) {
+      finished = true;
+      releaseFile();
+      response.onNext(WriteResponse.newBuilder().setCommittedSize(committedSize).build());
+      response.onCompleted();
+    }
+
+    private void fail(Exception e) {
+      finished = true;
+      if (e instanceof DigestMismatchException || e instanceof IllegalArgumentException) {
+        discard();
+      }
+      closeChannel();
+      releaseFile();
+      response.onError(GrpcErrors.toException(e));
+    }
+
+    private void discard() {
+      closeChannel();
+      if (file != null) {
+        try {
+          Files.deleteIfExists(file);
+        } catch (IOException ignored) {
+          // expiry will remove it
+        }
+      }
+    }
+
+    @Override
+    public void onError(Throwable t) {
+      // The client went away: keep what arrived, so the upload can resume (or expire).
+      finished = true;
+      closeChannel();
+      releaseFile();
+    }
+
+    @Override
+    public void onCompleted() {
+      if (!finished) {
+        fail(new IllegalArgumentException("Write stream for "
+            + (resource == null ? "?" : resource.digest()) + " ended without finish_write"));
+      }
+    }
+
+    private void closeChannel() {
+      if (channel != null) {
+        try {
+          channel.close();
+        } catch (IOException ignored) {
+          // nothing to save
+        }
+        channel = null;
+      }
+    }
+
+    private void releaseFile() {
+      if (file != null) {
+        uploads.release(file);
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------- QueryWriteStatus
+
+  @Override
+  public void queryWriteStatus(QueryWriteStatusRequest request, StreamObserver<QueryWriteStatusResponse> response) {
+    try {
+      ResourceName resource = ResourceName.parseWrite(request.getResourceName());
+      BlobStore cas = backends.cas(resource.function());
+      QueryWriteStatusResponse.Builder b = QueryWriteStatusResponse.newBuilder();
+      if (cas.contains(resource.digest())) {
+        b.setCommittedSize(resource.digest().sizeBytes()).setComplete(true);
+      } else {
+        Path file = uploads.fileFor(resource);
+        b.setCommittedSize(Files.exists(file) ? Files.size(file) : 0).setComplete(false);
+      }
+      response.onNext(b.build());
+      response.onCompleted();
+    } catch (Exception e) {
+      response.onError(GrpcErrors.toException(e));
+    }
+  }
+
+}

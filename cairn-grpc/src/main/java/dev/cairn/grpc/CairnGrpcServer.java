@@ -1,0 +1,88 @@
+package dev.cairn.grpc;
+
+import io.grpc.BindableService;
+import io.grpc.Server;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The REAPI cache over gRPC: Capabilities, CAS, ByteStream and ActionCache on one port. Calls run
+ * on virtual threads, since every service blocks on the store.
+ */
+public final class CairnGrpcServer implements AutoCloseable {
+  /** What {@link CairnGrpcServer} needs beyond the stores. */
+  public record Config(InetSocketAddress listen, long maxBatchTotalSizeBytes, Duration shutdownGrace) {
+    public static final long DEFAULT_MAX_BATCH_BYTES = 4L * 1024 * 1024;
+  }
+
+  private final Config config;
+  private final ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
+  private final Server server;
+  private final UploadArea uploads;
+
+  public CairnGrpcServer(Config config, Backends backends, UploadArea uploads) {
+    this.config = config;
+    this.uploads = uploads;
+    NettyServerBuilder builder = NettyServerBuilder.forAddress(config.listen())
+        .executor(executor)
+        .maxInboundMessageSize(maxInboundMessageSize(config));
+    services(config, backends, uploads).forEach(builder::addService);
+    this.server = builder.build();
+  }
+
+  /** The services, for embedding in another server (tests use an in-process one). */
+  public static List<BindableService> services(Config config, Backends backends, UploadArea uploads) {
+    return List.of(
+        new CapabilitiesService(backends, config.maxBatchTotalSizeBytes()),
+        new ContentAddressableStorageService(backends, config.maxBatchTotalSizeBytes()),
+        new ByteStreamService(backends, uploads),
+        new ActionCacheService(backends));
+  }
+
+  /** Batches up to the advertised size plus room for the message framing. */
+  public static int maxInboundMessageSize(Config config) {
+    return (int) Math.min(Integer.MAX_VALUE, config.maxBatchTotalSizeBytes() + (1 << 20));
+  }
+
+  public void start() throws IOException {
+    try {
+      server.start();
+    } catch (IOException e) {
+      throw new IOException("cannot listen for gRPC on " + config.listen() + ": " + e.getMessage(), e);
+    }
+    Thread.ofVirtual().name("cairn-upload-expiry").start(this::expireLoop);
+  }
+
+  private void expireLoop() {
+    while (!server.isShutdown()) {
+      uploads.expire();
+      try {
+        Thread.sleep(60_000);
+      } catch (InterruptedException e) {
+        return;
+      }
+    }
+  }
+
+  /** The bound address (with the real port when port 0 was asked for). */
+  public InetSocketAddress address() {
+    return (InetSocketAddress) server.getListenSockets().getFirst();
+  }
+
+  /** Stops accepting calls, lets running ones finish within the grace time, then cancels them. */
+  @Override
+  public void close() throws InterruptedException {
+    server.shutdown();
+    if (!server.awaitTermination(config.shutdownGrace().toMillis(), TimeUnit.MILLISECONDS)) {
+      server.shutdownNow();
+      server.awaitTermination(5, TimeUnit.SECONDS);
+    }
+    executor.shutdownNow();
+  }
+}
