@@ -66,7 +66,7 @@ public final class CairnCommand implements Callable<Integer> {
     this.invocation = Objects.requireNonNull(invocation, "invocation");
   }
 
-  /** {@code cairn} alone is a usage error: say which subcommands exist. */
+  /** {@code cairn} without a subcommand is a usage error (exit 2) that points to --help. */
   @Override
   public Integer call() {
     throw new ParameterException(spec.commandLine(), "missing subcommand");
@@ -120,8 +120,8 @@ public final class CairnCommand implements Callable<Integer> {
 
   /**
    * Opens the store with the given limit; empty keeps the saved one. Writes are not fsynced: the
-   * store is a cache whose blobs are verified against their digests, and an fsync per file would
-   * make importing a large tree many times slower.
+   * store is a cache that drops a blob truncated by a power cut rather than serve it, and an fsync
+   * per file would make importing a large tree many times slower.
    */
   DiskBlobStore openStore(OptionalLong limit) throws IOException {
     if (limit.isPresent() && limit.getAsLong() <= 0) {
