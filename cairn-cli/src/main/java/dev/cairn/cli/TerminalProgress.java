@@ -16,12 +16,20 @@ import me.tongfei.progressbar.ProgressBarStyle;
 final class TerminalProgress implements Progress {
 
   private final PrintStream stream;
+  private final int width;
   private ProgressBar bar;
   private long files;
   private long filesDone;
 
+  /** A bar as wide as the terminal. */
   TerminalProgress(PrintStream stream) {
+    this(stream, 0);
+  }
+
+  /** A bar of {@code width} columns; 0 asks the terminal. */
+  TerminalProgress(PrintStream stream, int width) {
     this.stream = Objects.requireNonNull(stream, "stream");
+    this.width = width;
   }
 
   /** A bar on stderr when the invocation is interactive, else {@link Progress#NONE}. */
@@ -37,7 +45,9 @@ final class TerminalProgress implements Progress {
         .setInitialMax(bytes)
         .setUnit(" MiB", 1 << 20)
         .setStyle(ProgressBarStyle.COLORFUL_UNICODE_BLOCK)
-        .setConsumer(new ConsoleProgressBarConsumer(stream))
+        .setConsumer(width > 0
+            ? new ConsoleProgressBarConsumer(stream, width)
+            : new ConsoleProgressBarConsumer(stream))
         .setUpdateIntervalMillis(100)
         .showSpeed()
         .build();
