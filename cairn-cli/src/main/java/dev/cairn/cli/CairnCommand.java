@@ -1,0 +1,134 @@
+package dev.cairn.cli;
+
+import dev.cairn.core.digest.DigestFunction;
+import dev.cairn.store.disk.DiskBlobStore;
+import dev.cairn.store.disk.DiskStoreConfig;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.Objects;
+import java.util.OptionalLong;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.ScopeType;
+import picocli.CommandLine.Spec;
+
+/**
+ * The top-level {@code cairn} command: holds the global options every subcommand inherits (they
+ * may be written before or after the subcommand name) and opens the store they describe.
+ *
+ * <p>Subcommands reach it through {@code @ParentCommand}; it is the one place that knows the
+ * default store location and how options become a {@link DiskStoreConfig}.
+ */
+@Command(
+    name = "cairn",
+    mixinStandardHelpOptions = true,
+    versionProvider = VersionProvider.class,
+    description = {
+      "Content-addressed storage for builds.",
+      "Stores files and whole directory trees by their digest in a local store, and reads them back."
+    },
+    footer = {
+      "",
+      "Exit status: 0 on success, 1 on an error, 2 on a usage error.",
+      "Global options may also be given after the subcommand name."
+    })
+public final class CairnCommand implements Callable<Integer> {
+
+  private final Invocation invocation;
+
+  @Spec private CommandSpec spec;
+
+  @Option(
+      names = "--store",
+      paramLabel = "DIR",
+      scope = ScopeType.INHERIT,
+      description = "Store directory (default: $XDG_CACHE_HOME/cairn, else ~/.cache/cairn).")
+  private Path store;
+
+  @Option(
+      names = "--max-size",
+      paramLabel = "SIZE",
+      scope = ScopeType.INHERIT,
+      converter = ByteSize.Converter.class,
+      description = {
+        "Store size limit, e.g. 500M, 10G, 1.5GiB (binary multiples); remembered by the store.",
+        "Default: the limit saved by an earlier --max-size, else 10 GiB."
+      })
+  private Long maxSize;
+
+  /** Kept as text until used: loading the enum at startup would pull in protobuf. */
+  private String digestFunction;
+
+  public CairnCommand(Invocation invocation) {
+    this.invocation = Objects.requireNonNull(invocation, "invocation");
+  }
+
+  /** {@code cairn} without a subcommand is a usage error (exit 2) that points to --help. */
+  @Override
+  public Integer call() {
+    throw new ParameterException(spec.commandLine(), "missing subcommand");
+  }
+
+  @Option(
+      names = "--digest-function",
+      paramLabel = "NAME",
+      scope = ScopeType.INHERIT,
+      description = "Hash function for digests: sha256 (default) or blake3.")
+  void digestFunction(String name) {
+    String n = name.toLowerCase(java.util.Locale.ROOT).replace("-", "");
+    if (!n.equals("sha256") && !n.equals("blake3")) {
+      throw new ParameterException(spec.commandLine(),
+          "Invalid value for option '--digest-function': unknown digest function '" + name
+              + "': expected sha256 or blake3");
+    }
+    this.digestFunction = n;
+  }
+
+  Invocation invocation() {
+    return invocation;
+  }
+
+  /** The store directory the options name, or the XDG default. */
+  Path storePath() {
+    if (store != null) {
+      return store;
+    }
+    String cache = invocation.env().get("XDG_CACHE_HOME");
+    if (cache != null && !cache.isEmpty() && Path.of(cache).isAbsolute()) {
+      return Path.of(cache, "cairn");
+    }
+    String home = invocation.env().getOrDefault("HOME", System.getProperty("user.home"));
+    return Path.of(home, ".cache", "cairn");
+  }
+
+  DigestFunction digestFunction() {
+    return digestFunction == null ? DigestFunction.SHA256 : DigestFunction.parse(digestFunction);
+  }
+
+  /** {@code --max-size} if given. */
+  OptionalLong maxSize() {
+    return maxSize == null ? OptionalLong.empty() : OptionalLong.of(maxSize);
+  }
+
+  /** Opens the store; {@code --max-size}, if given, becomes its saved limit. */
+  DiskBlobStore openStore() throws IOException {
+    return openStore(maxSize());
+  }
+
+  /**
+   * Opens the store with the given limit; empty keeps the saved one. Writes are not fsynced: the
+   * store is a cache that drops a blob truncated by a power cut rather than serve it, and an fsync
+   * per file would make importing a large tree many times slower.
+   */
+  DiskBlobStore openStore(OptionalLong limit) throws IOException {
+    if (limit.isPresent() && limit.getAsLong() <= 0) {
+      throw new ParameterException(spec.commandLine(),
+          "Invalid value for option '--max-size': a store limit must be positive"
+              + " (to empty the store, run 'cairn gc --max-size 0')");
+    }
+    return DiskBlobStore.open(new DiskStoreConfig(storePath(), limit, digestFunction(), false));
+  }
+}

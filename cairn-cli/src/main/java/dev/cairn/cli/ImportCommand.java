@@ -1,0 +1,66 @@
+package dev.cairn.cli;
+
+import dev.cairn.core.blob.BlobStore;
+import dev.cairn.core.tree.MerkleTreeBuilder;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.ParentCommand;
+
+/**
+ * {@code cairn import DIR}: stores a directory tree as a Merkle tree and prints its root digest,
+ * the handle every other tree command ({@code export}, {@code ls}, {@code tree}) takes.
+ */
+@Command(
+    name = "import",
+    mixinStandardHelpOptions = true,
+    versionProvider = VersionProvider.class,
+    description = {
+      "Store a directory tree and print its root digest.",
+      "Files, executable bits, symlinks (target kept verbatim) and empty directories are stored;"
+          + " importing the same content again gives the same digest. Devices, sockets and fifos"
+          + " are refused. Shows a progress bar when run on a terminal."
+    })
+final class ImportCommand implements Callable<Integer> {
+
+  @ParentCommand private CairnCommand cairn;
+
+  @Parameters(index = "0", paramLabel = "DIR", description = "The directory to store.")
+  private Path dir;
+
+  @Option(
+      names = "--json",
+      description = "Print one JSON object with the root digest and counts instead of the digest:"
+          + " root, files, directories, symlinks, bytes, blobsStored, bytesStored, seconds.")
+  private boolean json;
+
+  @Override
+  public Integer call() throws IOException {
+    Invocation io = cairn.invocation();
+    long start = System.nanoTime();
+    MerkleTreeBuilder.Result result;
+    try (BlobStore store = cairn.openStore()) {
+      int parallelism = Runtime.getRuntime().availableProcessors();
+      result = new MerkleTreeBuilder(store, parallelism, TerminalProgress.forInvocation(io))
+          .build(dir);
+    }
+    double seconds = (System.nanoTime() - start) / 1e9;
+    if (json) {
+      io.out().println(new Json()
+          .field("root", result.root().toString())
+          .field("files", result.files())
+          .field("directories", result.directories())
+          .field("symlinks", result.symlinks())
+          .field("bytes", result.bytes())
+          .field("blobsStored", result.blobsStored())
+          .field("bytesStored", result.bytesStored())
+          .field("seconds", seconds, 3));
+    } else {
+      io.out().println(result.root());
+    }
+    return 0;
+  }
+}

@@ -1,0 +1,172 @@
+package dev.cairn.cli;
+
+import java.io.FileDescriptor;
+import java.io.FileOutputStream;
+import java.io.FilterOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.OutputStreamWriter;
+import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.Objects;
+import java.util.function.BooleanSupplier;
+
+/**
+ * One run of the {@code cairn} command: its standard output (bytes for {@code cat}, UTF-8 text for
+ * everything else), its standard error, its environment, and whether a person is watching.
+ *
+ * <p>Commands never touch {@code System.out}, {@code System.getenv} or the console directly, so
+ * that tests run them in-process with captured streams and a chosen environment. Not thread-safe:
+ * commands write from the thread that runs them.
+ */
+public final class Invocation {
+
+  private final OutputStream stdout;
+  private final PrintWriter out;
+  private final PrintWriter err;
+  private final PrintStream errStream;
+  private final Map<String, String> env;
+  private final BooleanSupplier interactive;
+  private final boolean colors;
+  private Boolean interactiveAnswer;
+
+  /**
+   * @param stdout where command output goes, bytes as they are
+   * @param stderr where messages and progress bars go
+   * @param env the environment variables ({@code XDG_CACHE_HOME}, {@code HOME}, ...)
+   * @param interactive whether stdout and stderr are terminals (progress bars are shown only then)
+   */
+  public Invocation(
+      OutputStream stdout, PrintStream stderr, Map<String, String> env, boolean interactive) {
+    this(stdout, stderr, env, () -> interactive, false);
+  }
+
+  private Invocation(
+      OutputStream stdout, PrintStream stderr, Map<String, String> env,
+      BooleanSupplier interactive, boolean colors) {
+    this.stdout = new StdoutStream(Objects.requireNonNull(stdout, "stdout"));
+    this.out = new PrintWriter(new OutputStreamWriter(this.stdout, StandardCharsets.UTF_8), false);
+    this.errStream = Objects.requireNonNull(stderr, "stderr");
+    this.err = new PrintWriter(new OutputStreamWriter(stderr, StandardCharsets.UTF_8), true);
+    this.env = Map.copyOf(env);
+    this.interactive = Objects.requireNonNull(interactive, "interactive");
+    this.colors = colors;
+  }
+
+  /**
+   * The process's own streams and environment. Whether they are terminals is asked only when a
+   * command needs to know: {@link System#console()} alone costs tens of milliseconds at startup.
+   */
+  public static Invocation ofSystem() {
+    Map<String, String> env = System.getenv();
+    boolean colors = !env.containsKey("NO_COLOR") && isTerminal(1).orElse(false);
+    return new Invocation(
+        new FileOutputStream(FileDescriptor.out), System.err, env,
+        Invocation::stdoutAndStderrAreTerminals, colors);
+  }
+
+  /** Raw standard output, for blob bytes. Flush {@link #out()} before writing here. */
+  public OutputStream stdout() {
+    return stdout;
+  }
+
+  /** Standard output as UTF-8 text (tree names are UTF-8 whatever the locale says). */
+  public PrintWriter out() {
+    return out;
+  }
+
+  public PrintWriter err() {
+    return err;
+  }
+
+  /** Standard error as a stream, for the progress bar library. */
+  public PrintStream errStream() {
+    return errStream;
+  }
+
+  public Map<String, String> env() {
+    return env;
+  }
+
+  /** Whether stdout and stderr are both terminals, i.e. a person watches; asked once. */
+  public boolean interactive() {
+    if (interactiveAnswer == null) {
+      interactiveAnswer = interactive.getAsBoolean();
+    }
+    return interactiveAnswer;
+  }
+
+  /** Whether usage help may use ANSI colors: stdout is a terminal and NO_COLOR is not set. */
+  public boolean colors() {
+    return colors;
+  }
+
+  /** Flushes both outputs; a closed stdout (a reader that went away) is not reported twice. */
+  public void flush() {
+    out.flush();
+    err.flush();
+  }
+
+  /**
+   * Whether stdout and stderr are both terminals: {@code System.console().isTerminal()} answers
+   * for stdout (and stdin); stderr is checked through {@code /proc} where there is one.
+   */
+  private static boolean stdoutAndStderrAreTerminals() {
+    java.io.Console console = System.console();
+    return console != null && console.isTerminal() && isTerminal(2).orElse(true);
+  }
+
+  /** Whether file descriptor {@code fd} is a terminal, if {@code /proc} can tell. */
+  private static java.util.Optional<Boolean> isTerminal(int fd) {
+    try {
+      String target = Files.readSymbolicLink(Path.of("/proc/self/fd/" + fd)).toString();
+      return java.util.Optional.of(target.startsWith("/dev/pts/") || target.startsWith("/dev/tty"));
+    } catch (IOException | UnsupportedOperationException e) {
+      return java.util.Optional.empty();
+    }
+  }
+
+  /** Marks write failures on stdout, so a reader that quits early is not reported as our error. */
+  static final class StdoutClosedException extends IOException {
+    StdoutClosedException(IOException cause) {
+      super("standard output: " + cause.getMessage(), cause);
+    }
+  }
+
+  private static final class StdoutStream extends FilterOutputStream {
+    StdoutStream(OutputStream out) {
+      super(out);
+    }
+
+    @Override
+    public void write(int b) throws IOException {
+      try {
+        out.write(b);
+      } catch (IOException e) {
+        throw new StdoutClosedException(e);
+      }
+    }
+
+    @Override
+    public void write(byte[] b, int off, int len) throws IOException {
+      try {
+        out.write(b, off, len);
+      } catch (IOException e) {
+        throw new StdoutClosedException(e);
+      }
+    }
+
+    @Override
+    public void flush() throws IOException {
+      try {
+        out.flush();
+      } catch (IOException e) {
+        throw new StdoutClosedException(e);
+      }
+    }
+  }
+}
