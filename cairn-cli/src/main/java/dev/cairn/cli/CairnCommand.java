@@ -59,6 +59,16 @@ public final class CairnCommand implements Callable<Integer> {
       })
   private Long maxSize;
 
+  @Option(
+      names = "--remote",
+      paramLabel = "URL",
+      scope = ScopeType.INHERIT,
+      description = {
+        "Work against a Cairn server instead of the local store: grpc://HOST:PORT[/INSTANCE]",
+        "(put, cat, import, export, ls, tree)."
+      })
+  private String remote;
+
   /** Kept as text until used: loading the enum at startup would pull in protobuf. */
   private String digestFunction;
 
@@ -91,6 +101,11 @@ public final class CairnCommand implements Callable<Integer> {
     return invocation;
   }
 
+  /** {@code --store} if given. */
+  java.util.Optional<Path> explicitStore() {
+    return java.util.Optional.ofNullable(store);
+  }
+
   /** The store directory the options name, or the XDG default. */
   Path storePath() {
     if (store != null) {
@@ -111,6 +126,26 @@ public final class CairnCommand implements Callable<Integer> {
   /** {@code --max-size} if given. */
   OptionalLong maxSize() {
     return maxSize == null ? OptionalLong.empty() : OptionalLong.of(maxSize);
+  }
+
+  /** The store commands read and write: the server named by {@code --remote}, else the local one. */
+  dev.cairn.core.blob.BlobStore openBlobStore() throws IOException {
+    if (remote == null) {
+      return openStore();
+    }
+    try {
+      return dev.cairn.grpc.GrpcBlobStore.connect(remote, digestFunction());
+    } catch (IllegalArgumentException e) {
+      throw new ParameterException(spec.commandLine(), "Invalid value for option '--remote': " + e.getMessage());
+    }
+  }
+
+  /** Rejects {@code --remote} for commands that only make sense on the local store. */
+  void requireLocal(String command) {
+    if (remote != null) {
+      throw new ParameterException(spec.commandLine(),
+          "'cairn " + command + "' works on the local store only; drop --remote");
+    }
   }
 
   /** Opens the store; {@code --max-size}, if given, becomes its saved limit. */

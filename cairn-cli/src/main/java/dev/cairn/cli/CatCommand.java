@@ -40,7 +40,7 @@ final class CatCommand implements Callable<Integer> {
     io.out().flush();
     OutputStream out = io.stdout();
     long written;
-    try (BlobStore store = cairn.openStore();
+    try (BlobStore store = cairn.openBlobStore();
         InputStream in = store.openRead(digest, 0)) {
       written = in.transferTo(out);
     }

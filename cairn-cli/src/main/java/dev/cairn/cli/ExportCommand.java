@@ -40,7 +40,7 @@ final class ExportCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws IOException {
-    try (BlobStore store = cairn.openStore()) {
+    try (BlobStore store = cairn.openBlobStore()) {
       int parallelism = Math.max(4, 2 * Runtime.getRuntime().availableProcessors());
       new TreeExporter(store, parallelism, TerminalProgress.forInvocation(cairn.invocation()))
           .export(root, dir);

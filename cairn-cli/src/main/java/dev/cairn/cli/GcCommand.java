@@ -30,6 +30,7 @@ final class GcCommand implements Callable<Integer> {
   public Integer call() throws IOException {
     PrintWriter out = cairn.invocation().out();
     OptionalLong target = cairn.maxSize();
+    cairn.requireLocal("gc");
     try (DiskBlobStore store = cairn.openStore(OptionalLong.empty())) {
       DiskBlobStore.Stats before = store.stats();
       long goal = target.orElse(before.maxSizeBytes());

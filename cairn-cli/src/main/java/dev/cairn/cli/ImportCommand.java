@@ -42,7 +42,7 @@ final class ImportCommand implements Callable<Integer> {
     Invocation io = cairn.invocation();
     long start = System.nanoTime();
     MerkleTreeBuilder.Result result;
-    try (BlobStore store = cairn.openStore()) {
+    try (BlobStore store = cairn.openBlobStore()) {
       int parallelism = Runtime.getRuntime().availableProcessors();
       result = new MerkleTreeBuilder(store, parallelism, TerminalProgress.forInvocation(io))
           .build(dir);

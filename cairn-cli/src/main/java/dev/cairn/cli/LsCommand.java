@@ -38,7 +38,7 @@ final class LsCommand implements Callable<Integer> {
   @Override
   public Integer call() throws IOException {
     PrintWriter out = cairn.invocation().out();
-    try (BlobStore store = cairn.openStore()) {
+    try (BlobStore store = cairn.openBlobStore()) {
       TreeWalker.Entry entry = new TreeWalker(store).resolve(where.root(), where.path());
       if (entry instanceof TreeWalker.DirectoryEntry dir) {
         for (Listing listing : Listing.entries(dir.directory())) {

@@ -20,6 +20,7 @@ public final class Main {
   private static final Map<String, Supplier<Object>> SUBCOMMANDS = new LinkedHashMap<>();
 
   static {
+    SUBCOMMANDS.put("serve", ServeCommand::new);
     SUBCOMMANDS.put("put", PutCommand::new);
     SUBCOMMANDS.put("cat", CatCommand::new);
     SUBCOMMANDS.put("import", ImportCommand::new);
@@ -32,7 +33,7 @@ public final class Main {
 
   /** Global options that take a value as the next argument. */
   private static final Set<String> OPTIONS_WITH_VALUE =
-      Set.of("--store", "--max-size", "--digest-function");
+      Set.of("--store", "--max-size", "--digest-function", "--remote");
 
   private Main() {}
 

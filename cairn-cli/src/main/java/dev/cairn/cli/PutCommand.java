@@ -35,7 +35,7 @@ final class PutCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws IOException {
-    try (BlobStore store = cairn.openStore()) {
+    try (BlobStore store = cairn.openBlobStore()) {
       for (Path file : files) {
         Digest digest = put(store, file);
         cairn.invocation().out().println(digest);

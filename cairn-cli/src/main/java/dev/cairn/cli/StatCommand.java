@@ -27,6 +27,7 @@ final class StatCommand implements Callable<Integer> {
   @Override
   public Integer call() throws IOException {
     PrintWriter out = cairn.invocation().out();
+    cairn.requireLocal("stat");
     try (DiskBlobStore store = cairn.openStore()) {
       DiskBlobStore.Stats stats = store.stats();
       row(out, "store", store.root().toAbsolutePath().toString());

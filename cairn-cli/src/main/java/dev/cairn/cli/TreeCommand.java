@@ -38,7 +38,7 @@ final class TreeCommand implements Callable<Integer> {
   @Override
   public Integer call() throws IOException {
     PrintWriter out = cairn.invocation().out();
-    try (BlobStore store = cairn.openStore()) {
+    try (BlobStore store = cairn.openBlobStore()) {
       TreeWalker walker = new TreeWalker(store);
       TreeWalker.Entry entry = walker.resolve(where.root(), where.path());
       if (entry instanceof TreeWalker.DirectoryEntry dir) {

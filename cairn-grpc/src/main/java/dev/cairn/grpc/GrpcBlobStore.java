@@ -67,6 +67,35 @@ public final class GrpcBlobStore implements BlobStore {
     this.byteStreamAsync = ByteStreamGrpc.newStub(channel);
   }
 
+  /**
+   * Connects to {@code grpc://host:port[/instance/name]} (plaintext HTTP/2). The channel is owned
+   * by the store and shut down by {@link #close()}.
+   *
+   * @throws IllegalArgumentException naming the URL if it is not of that form
+   */
+  public static GrpcBlobStore connect(String url, DigestFunction function) {
+    java.net.URI uri;
+    try {
+      uri = new java.net.URI(url);
+    } catch (java.net.URISyntaxException e) {
+      throw new IllegalArgumentException("invalid remote URL '" + url + "': " + e.getMessage());
+    }
+    if ("grpcs".equals(uri.getScheme())) {
+      throw new IllegalArgumentException("remote URL '" + url + "': TLS (grpcs://) is not supported yet; use grpc://");
+    }
+    if (!"grpc".equals(uri.getScheme()) || uri.getHost() == null || uri.getPort() < 0) {
+      throw new IllegalArgumentException("invalid remote URL '" + url + "': expected grpc://HOST:PORT[/INSTANCE]");
+    }
+    String path = uri.getPath() == null ? "" : uri.getPath();
+    String instance = path.replaceAll("^/+", "").replaceAll("/+$", "");
+    ManagedChannel channel = io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder
+        .forAddress(uri.getHost(), uri.getPort())
+        .usePlaintext()
+        .maxInboundMessageSize(64 << 20)
+        .build();
+    return new GrpcBlobStore(channel, instance, function);
+  }
+
   @Override
   public DigestFunction digestFunction() {
     return function;

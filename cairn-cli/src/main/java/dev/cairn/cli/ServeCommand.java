@@ -1,0 +1,208 @@
+package dev.cairn.cli;
+
+import dev.cairn.server.CairnServer;
+import dev.cairn.server.ServerConfig;
+import dev.cairn.server.StoreConfig;
+import dev.cairn.store.disk.DiskStoreConfig;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.format.DateTimeParseException;
+import java.util.Locale;
+import java.util.OptionalLong;
+import java.util.Properties;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.ParentCommand;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code cairn serve}: the cache server. Options come from the command line, else from
+ * {@code --config FILE} (a properties file whose keys are the long option names without dashes),
+ * else from defaults; it listens on loopback unless told otherwise, and on SIGTERM or SIGINT
+ * lets in-flight requests finish before it exits.
+ */
+@Command(
+    name = "serve",
+    mixinStandardHelpOptions = true,
+    versionProvider = VersionProvider.class,
+    description = {
+      "Run the cache server: Remote Execution API v2 over gRPC (Capabilities, CAS, ByteStream,",
+      "ActionCache) on the store given by --store.",
+      "",
+      "Bazel:  bazel build --remote_cache=grpc://127.0.0.1:8980 //...",
+      "",
+      "Stops cleanly on SIGTERM or Ctrl-C: in-flight requests finish first."
+    },
+    footer = {
+      "",
+      "Config file (--config FILE): Java properties, one key per option, for example",
+      "  store = /var/cache/cairn",
+      "  max-size = 200G",
+      "  grpc-listen = 0.0.0.0:8980",
+      "Command-line options override the file."
+    })
+final class ServeCommand implements Callable<Integer> {
+
+  static final Set<String> CONFIG_KEYS = Set.of(
+      "store", "max-size", "grpc-listen", "http-listen", "fsync", "max-batch-size",
+      "upload-expiry", "shutdown-grace");
+
+  @ParentCommand private CairnCommand cairn;
+  @Spec private CommandSpec spec;
+
+  @Option(names = "--grpc-listen", paramLabel = "HOST:PORT",
+      description = "gRPC address (default 127.0.0.1:8980; 0.0.0.0:8980 for every interface).")
+  private String grpcListen;
+
+  @Option(names = "--http-listen", paramLabel = "HOST:PORT",
+      description = "HTTP cache-protocol address (default 127.0.0.1:8080).")
+  private String httpListen;
+
+  @Option(names = "--config", paramLabel = "FILE", description = "Read options from a properties file.")
+  private Path configFile;
+
+  @Option(names = "--fsync", description = "Flush every blob to the device before it is visible.")
+  private Boolean fsync;
+
+  @Option(names = "--max-batch-size", paramLabel = "SIZE", converter = ByteSize.Converter.class,
+      description = "Largest batch request, as announced to clients (default 4M).")
+  private Long maxBatchSize;
+
+  @Option(names = "--upload-expiry", paramLabel = "DURATION",
+      description = "How long an interrupted upload stays resumable, e.g. 1h, 30m (default 1h).")
+  private String uploadExpiry;
+
+  @Option(names = "--shutdown-grace", paramLabel = "DURATION",
+      description = "How long in-flight requests may run at shutdown (default 30s).")
+  private String shutdownGrace;
+
+  @Override
+  public Integer call() throws Exception {
+    Properties file = loadConfig();
+    ServerConfig config = config(file);
+    LogFormat.install();
+    CairnServer server = CairnServer.start(config);
+    CountDownLatch stopped = new CountDownLatch(1);
+    Runtime.getRuntime().addShutdownHook(Thread.ofPlatform().unstarted(() -> {
+      System.getLogger("cairn").log(System.Logger.Level.INFO, "shutting down: finishing in-flight requests");
+      try {
+        server.close();
+      } catch (Exception e) {
+        System.getLogger("cairn").log(System.Logger.Level.ERROR, "error while shutting down", e);
+      } finally {
+        stopped.countDown();
+      }
+    }));
+    stopped.await();
+    return 0;
+  }
+
+  private Properties loadConfig() throws IOException {
+    Properties p = new Properties();
+    if (configFile == null) {
+      return p;
+    }
+    try (InputStream in = Files.newInputStream(configFile)) {
+      p.load(in);
+    } catch (NoSuchFileException e) {
+      throw new ParameterException(spec.commandLine(), "config file " + configFile + " does not exist");
+    }
+    for (String key : p.stringPropertyNames()) {
+      if (!CONFIG_KEYS.contains(key)) {
+        throw new ParameterException(spec.commandLine(), configFile + ": unknown key '" + key
+            + "' (known: " + String.join(", ", CONFIG_KEYS.stream().sorted().toList()) + ")");
+      }
+    }
+    return p;
+  }
+
+  ServerConfig config(Properties file) {
+    Path store = cairn.explicitStore().orElse(
+        file.containsKey("store") ? Path.of(file.getProperty("store").trim()) : cairn.storePath());
+    OptionalLong maxSize = cairn.maxSize();
+    if (maxSize.isEmpty() && file.containsKey("max-size")) {
+      maxSize = OptionalLong.of(size("max-size", file.getProperty("max-size")));
+    }
+    boolean doFsync = fsync != null ? fsync : Boolean.parseBoolean(file.getProperty("fsync", "false").trim());
+    DiskStoreConfig disk = new DiskStoreConfig(store, maxSize, dev.cairn.core.digest.DigestFunction.SHA256, doFsync);
+    InetSocketAddress grpc = address("grpc-listen", grpcListen, file, ServerConfig.DEFAULT_GRPC);
+    InetSocketAddress http = address("http-listen", httpListen, file, ServerConfig.DEFAULT_HTTP);
+    long batch = maxBatchSize != null ? maxBatchSize
+        : file.containsKey("max-batch-size") ? size("max-batch-size", file.getProperty("max-batch-size")) : 4L << 20;
+    ServerConfig defaults = ServerConfig.defaults(new StoreConfig.Disk(disk));
+    try {
+      return new ServerConfig(new StoreConfig.Disk(disk), grpc, http, batch, defaults.maxUploadBytes(),
+          duration("upload-expiry", uploadExpiry, file, defaults.uploadExpiry()),
+          duration("shutdown-grace", shutdownGrace, file, defaults.shutdownGrace()));
+    } catch (IllegalArgumentException e) {
+      throw new ParameterException(spec.commandLine(), e.getMessage());
+    }
+  }
+
+  private long size(String key, String text) {
+    try {
+      return ByteSize.parse(text.trim());
+    } catch (IllegalArgumentException e) {
+      throw new ParameterException(spec.commandLine(), "invalid " + key + ": " + e.getMessage());
+    }
+  }
+
+  private InetSocketAddress address(String key, String option, Properties file, InetSocketAddress fallback) {
+    String text = option != null ? option : file.getProperty(key);
+    if (text == null) {
+      return fallback;
+    }
+    try {
+      return ServerConfig.parseAddress(text);
+    } catch (IllegalArgumentException e) {
+      throw new ParameterException(spec.commandLine(), "invalid --" + key + ": " + e.getMessage());
+    }
+  }
+
+  private Duration duration(String key, String option, Properties file, Duration fallback) {
+    String text = option != null ? option : file.getProperty(key);
+    if (text == null) {
+      return fallback;
+    }
+    try {
+      return parseDuration(text.trim());
+    } catch (IllegalArgumentException | DateTimeParseException e) {
+      throw new ParameterException(spec.commandLine(),
+          "invalid --" + key + " '" + text + "': expected a duration such as 90s, 30m, 1h or 2d");
+    }
+  }
+
+  /** Parses {@code 90s}, {@code 30m}, {@code 1h}, {@code 2d}, {@code 500ms} or ISO-8601 ({@code PT1H}). */
+  static Duration parseDuration(String text) {
+    String t = text.toLowerCase(Locale.ROOT);
+    if (t.startsWith("p")) {
+      return Duration.parse(text);
+    }
+    int i = 0;
+    while (i < t.length() && Character.isDigit(t.charAt(i))) {
+      i++;
+    }
+    if (i == 0) {
+      throw new IllegalArgumentException(text);
+    }
+    long n = Long.parseLong(t.substring(0, i));
+    return switch (t.substring(i)) {
+      case "ms" -> Duration.ofMillis(n);
+      case "s", "" -> Duration.ofSeconds(n);
+      case "m" -> Duration.ofMinutes(n);
+      case "h" -> Duration.ofHours(n);
+      case "d" -> Duration.ofDays(n);
+      default -> throw new IllegalArgumentException(text);
+    };
+  }
+}
