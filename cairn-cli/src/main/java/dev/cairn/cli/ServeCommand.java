@@ -17,7 +17,9 @@ import java.util.OptionalLong;
 import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.Callable;
+import java.util.List;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicBoolean;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -92,19 +94,31 @@ final class ServeCommand implements Callable<Integer> {
     ServerConfig config = config(file);
     LogFormat.install();
     CairnServer server = CairnServer.start(config);
-    CountDownLatch stopped = new CountDownLatch(1);
-    Runtime.getRuntime().addShutdownHook(Thread.ofPlatform().unstarted(() -> {
-      System.getLogger("cairn").log(System.Logger.Level.INFO, "shutting down: finishing in-flight requests");
-      try {
-        server.close();
-      } catch (Exception e) {
-        System.getLogger("cairn").log(System.Logger.Level.ERROR, "error while shutting down", e);
-      } finally {
-        stopped.countDown();
-      }
-    }));
-    stopped.await();
+    CountDownLatch signalled = new CountDownLatch(1);
+    AtomicBoolean closed = new AtomicBoolean();
+    // SIGTERM and SIGINT: a requested stop, which finishes in-flight requests and exits 0.
+    for (String name : List.of("TERM", "INT")) {
+      sun.misc.Signal.handle(new sun.misc.Signal(name), s -> signalled.countDown());
+    }
+    // Any other way out (SIGHUP, System.exit elsewhere) still closes the stores properly.
+    Runtime.getRuntime().addShutdownHook(Thread.ofPlatform().unstarted(() -> stop(server, closed)));
+    signalled.await();
+    stop(server, closed);
     return 0;
+  }
+
+  private static void stop(CairnServer server, AtomicBoolean closed) {
+    if (!closed.compareAndSet(false, true)) {
+      return;
+    }
+    System.Logger log = System.getLogger("cairn");
+    log.log(System.Logger.Level.INFO, "shutting down: finishing in-flight requests");
+    try {
+      server.close();
+      log.log(System.Logger.Level.INFO, "stopped");
+    } catch (Exception e) {
+      log.log(System.Logger.Level.ERROR, "error while shutting down", e);
+    }
   }
 
   private Properties loadConfig() throws IOException {
