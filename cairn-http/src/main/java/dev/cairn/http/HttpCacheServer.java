@@ -74,6 +74,8 @@ public final class HttpCacheServer implements AutoCloseable {
     this.registry = Objects.requireNonNull(registry, "registry");
     this.cache = new HttpCache(cas, actionCache, files);
     this.metrics = new HttpMetrics(registry);
+    Gauge.builder("cairn.http.connections.open", connections, ChannelGroup::size)
+        .description("Open HTTP connections").register(registry);
   }
 
   /**
@@ -118,6 +120,7 @@ public final class HttpCacheServer implements AutoCloseable {
           @Override
           protected void initChannel(SocketChannel ch) {
             connections.add(ch);
+            metrics.connectionAccepted();
             ch.pipeline()
                 .addLast(new IdleStateHandler(true, 0, 0, idleMillis, TimeUnit.MILLISECONDS))
                 .addLast(new HttpServerCodec(new HttpDecoderConfig().setMaxChunkSize(64 << 10)))

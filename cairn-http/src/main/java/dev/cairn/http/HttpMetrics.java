@@ -20,6 +20,7 @@ final class HttpMetrics {
   private final Counter casMisses;
   private final Counter acHits;
   private final Counter acMisses;
+  private final Counter connections;
 
   HttpMetrics(MeterRegistry registry) {
     this.registry = registry;
@@ -33,6 +34,9 @@ final class HttpMetrics {
     this.casMisses = lookups("cas", "miss");
     this.acHits = lookups("ac", "hit");
     this.acMisses = lookups("ac", "miss");
+    this.connections = Counter.builder("cairn.http.connections.accepted")
+        .description("TCP connections accepted (few per client when keep-alive works)")
+        .register(registry);
   }
 
   private Counter lookups(String kind, String result) {
@@ -59,6 +63,10 @@ final class HttpMetrics {
         .tag("kind", kind)
         .tag("status", status)
         .register(registry));
+  }
+
+  void connectionAccepted() {
+    connections.increment();
   }
 
   void received(long bytes) {
