@@ -100,11 +100,10 @@ final class HttpCache {
       return Optional.empty();
     }
     Digest digest = found.get();
-    if (files.isPresent() && digest.sizeBytes() > 0) {
-      Optional<Path> path = files.get().pathOf(digest);
-      if (path.isEmpty()) {
-        return Optional.empty();
-      }
+    Optional<Path> path = files.isPresent() && digest.sizeBytes() > 0
+        ? files.get().pathOf(digest)
+        : Optional.empty();
+    if (path.isPresent()) {
       FileChannel channel;
       try {
         channel = FileChannel.open(path.get(), StandardOpenOption.READ);
@@ -114,8 +113,9 @@ final class HttpCache {
       if (channel.size() == digest.sizeBytes()) {
         return Optional.of(new FileBlob(digest, channel));
       }
-      channel.close(); // damaged: the store's own read path drops it
+      channel.close(); // damaged: the store's own read path below drops it
     }
+    // No file to send: stream it from the store.
     try {
       return Optional.of(new StreamBlob(digest, cas.openRead(digest, 0)));
     } catch (BlobNotFoundException e) {

@@ -44,6 +44,19 @@ final class RawHttp implements AutoCloseable {
     out.flush();
   }
 
+  OutputStream output() {
+    return out;
+  }
+
+  InputStream input() {
+    return in;
+  }
+
+  /** Reads a response's status line and headers only; its body is left in {@link #input}. */
+  Response readHead() throws IOException {
+    return read(true);
+  }
+
   /** Reads one response; a HEAD's has no body whatever its Content-Length. */
   Response read(boolean head) throws IOException {
     String statusLine = line();
