@@ -214,8 +214,10 @@ final class HttpCacheHandler extends ChannelInboundHandlerAdapter {
       return;
     }
     if (request.decoderResult().isFailure()) {
+      // The decoder delivers nothing more from this connection (not even the end of this request).
       Exchange ex = exchange = new Exchange(request, "other", metrics.start());
       ex.closeAfter = true;
+      ex.requestEnded = true;
       respondText(ex, HttpResponseStatus.BAD_REQUEST,
           "malformed request: " + request.decoderResult().cause().getMessage());
       return;
@@ -249,14 +251,18 @@ final class HttpCacheHandler extends ChannelInboundHandlerAdapter {
       return;
     }
     if (content.decoderResult().isFailure()) {
+      // The decoder reads nothing more from this connection: answer (if not yet) and close.
       content.release();
       ex.closeAfter = true;
+      ex.requestEnded = true;
+      ex.onRequestEnd = null;
       if (ex.pipe != null) {
         ex.pipe.fail(new IOException("malformed request body: " + content.decoderResult().cause()));
       }
       if (!ex.responseStarted) {
         respondText(ex, HttpResponseStatus.BAD_REQUEST, "malformed request body");
       }
+      finishIfDone(ex);
       return;
     }
     ByteBuf data = content.content();
@@ -531,7 +537,7 @@ final class HttpCacheHandler extends ChannelInboundHandlerAdapter {
         }
         started.complete(exchange == ex);
       });
-      if (!started.join()) {
+      if (!started.get()) {
         return;
       }
       long left = size;
@@ -563,6 +569,8 @@ final class HttpCacheHandler extends ChannelInboundHandlerAdapter {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       ctx.close();
+    } catch (java.util.concurrent.ExecutionException e) {
+      throw new IllegalStateException("cannot happen: the future is only completed normally", e);
     }
   }
 

@@ -133,6 +133,8 @@ public final class HttpCacheServer implements AutoCloseable {
       listener = bootstrap.bind(config.listen()).sync().channel();
     } catch (Exception e) { // Netty rethrows the bind's checked exception undeclared
       releaseResources();
+      loops = null;
+      blocking = null;
       throw new IOException("cannot listen for HTTP on " + describe(config.listen()) + ": "
           + e.getMessage(), e);
     }

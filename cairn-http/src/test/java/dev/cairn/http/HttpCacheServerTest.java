@@ -353,6 +353,38 @@ class HttpCacheServerTest {
   }
 
   @Test
+  void malformedRequest_is400_andTheConnectionCloses() throws Exception {
+    try (RawHttp raw = new RawHttp(server.address())) {
+      raw.send("PUT /cas/" + "a".repeat(64) + " HTTP/1.1\r\nHost: x\r\nContent-Length: many\r\n\r\n");
+      assertThat(raw.read().status()).isEqualTo(400);
+      assertThat(raw.closedByServer()).isTrue();
+    }
+  }
+
+  @Test
+  void idleConnections_areClosedAfterTheIdleTimeout() throws Exception {
+    server.close();
+    registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    server = new HttpCacheServer(
+        new HttpCacheConfig(new InetSocketAddress("127.0.0.1", 0), MAX_UPLOAD, Duration.ofMillis(300)),
+        store, new DiskActionCache(store.root(), store), Optional.empty(), registry);
+    server.start();
+    try (RawHttp raw = new RawHttp(server.address())) {
+      raw.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
+      assertThat(raw.read().status()).isEqualTo(200);
+      long start = System.nanoTime();
+      assertThat(raw.closedByServer()).isTrue();
+      assertThat(System.nanoTime() - start).isGreaterThan(200_000_000L);
+    }
+    // A stalled upload is cut off too, and leaves nothing behind.
+    try (RawHttp raw = new RawHttp(server.address())) {
+      raw.send("PUT /cas/" + "b".repeat(64) + " HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nhalf");
+      assertThat(raw.closedByServer()).isTrue();
+    }
+    waitFor(() -> registry.find("cairn.http.requests").tag("status", "aborted").timer() != null);
+  }
+
+  @Test
   void healthz_isOk() throws Exception {
     HttpResponse<byte[]> r = get("/healthz");
     assertThat(r.statusCode()).isEqualTo(200);
