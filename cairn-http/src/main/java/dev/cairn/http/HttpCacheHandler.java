@@ -35,6 +35,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
@@ -69,6 +70,7 @@ final class HttpCacheHandler extends ChannelInboundHandlerAdapter {
   private final HttpMetrics metrics;
   private final long maxUploadBytes;
   private final Executor blocking;
+  private final Semaphore actionBodyBudget;
   private final BooleanSupplier serverClosing;
 
   private final ReentrantLock writability = new ReentrantLock();
@@ -89,7 +91,7 @@ final class HttpCacheHandler extends ChannelInboundHandlerAdapter {
     final Timer.Sample sample;
     Body body = Body.DISCARD;
     BodyPipe pipe;
-    byte[] collected;
+    byte[] collected; // an action-cache value being received; holds budget permits until stored
     int collectedLength;
     long received;
     Runnable onRequestEnd;
@@ -111,11 +113,12 @@ final class HttpCacheHandler extends ChannelInboundHandlerAdapter {
 
   HttpCacheHandler(
       HttpCache cache, HttpMetrics metrics, long maxUploadBytes, Executor blocking,
-      BooleanSupplier serverClosing) {
+      Semaphore actionBodyBudget, BooleanSupplier serverClosing) {
     this.cache = cache;
     this.metrics = metrics;
     this.maxUploadBytes = maxUploadBytes;
     this.blocking = blocking;
+    this.actionBodyBudget = actionBodyBudget;
     this.serverClosing = serverClosing;
   }
 
@@ -167,6 +170,10 @@ final class HttpCacheHandler extends ChannelInboundHandlerAdapter {
       if (ex.pipe != null) {
         ex.pipe.fail(new IOException("client closed the connection after " + ex.received
             + " body bytes of " + ex.request.method() + " " + ex.request.uri()));
+      }
+      if (ex.collected != null) {
+        actionBodyBudget.release(ex.collected.length);
+        ex.collected = null;
       }
       record(ex, "aborted");
     }
@@ -356,6 +363,13 @@ final class HttpCacheHandler extends ChannelInboundHandlerAdapter {
               + key.kind().segment() + "/");
       return;
     }
+    if (key.kind() == RequestPath.Kind.AC && !actionBodyBudget.tryAcquire((int) length)) {
+      FullHttpResponse busy = textResponse(HttpResponseStatus.SERVICE_UNAVAILABLE,
+          "too many action-cache bytes in flight; retry");
+      busy.headers().set(HttpHeaderNames.RETRY_AFTER, 1);
+      reject(ex, busy);
+      return;
+    }
     if (HttpUtil.is100ContinueExpected(request)) {
       ctx.writeAndFlush(new DefaultFullHttpResponse(
           HttpVersion.HTTP_1_1, HttpResponseStatus.CONTINUE, Unpooled.EMPTY_BUFFER));
@@ -405,6 +419,8 @@ final class HttpCacheHandler extends ChannelInboundHandlerAdapter {
         cache.putAction(hash, value);
       } catch (Throwable t) {
         failure = t;
+      } finally {
+        actionBodyBudget.release(value.length);
       }
       Throwable result = failure;
       ctx.executor().execute(() -> stored(ex, result));

@@ -28,6 +28,7 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
@@ -60,6 +61,7 @@ public final class HttpCacheServer implements AutoCloseable {
   private final PrometheusMeterRegistry registry;
   private final ChannelGroup connections = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
   private volatile boolean closing;
+  private int actionBodyBudget = defaultActionBodyBudget();
   private EventLoopGroup loops;
   private ExecutorService blocking;
   private Channel listener;
@@ -107,6 +109,7 @@ public final class HttpCacheServer implements AutoCloseable {
         Math.max(2, Runtime.getRuntime().availableProcessors()), NioIoHandler.newFactory());
     blocking = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("cairn-http-", 0).factory());
     long idleMillis = config.idleTimeout().toMillis();
+    Semaphore actionBodies = new Semaphore(actionBodyBudget);
     ServerBootstrap bootstrap = new ServerBootstrap()
         .group(loops)
         .channel(NioServerSocketChannel.class)
@@ -126,7 +129,7 @@ public final class HttpCacheServer implements AutoCloseable {
                 .addLast(new HttpServerCodec(new HttpDecoderConfig().setMaxChunkSize(64 << 10)))
                 .addLast(new FlowControlHandler())
                 .addLast(new HttpCacheHandler(
-                    cache, metrics, config.maxUploadBytes(), blocking, () -> closing));
+                    cache, metrics, config.maxUploadBytes(), blocking, actionBodies, () -> closing));
           }
         });
     try {
@@ -138,6 +141,21 @@ public final class HttpCacheServer implements AutoCloseable {
       throw new IOException("cannot listen for HTTP on " + describe(config.listen()) + ": "
           + e.getMessage(), e);
     }
+  }
+
+  /**
+   * Action-cache values arrive whole in memory (the {@link ActionCache} API takes bytes), so the
+   * bytes of those being received at once are bounded: a quarter of the heap, at least one
+   * maximal value. Beyond it a PUT is answered 503 with Retry-After.
+   */
+  private static int defaultActionBodyBudget() {
+    long quarterHeap = Runtime.getRuntime().maxMemory() / 4;
+    return (int) Math.min(Integer.MAX_VALUE, Math.max(BlobStore.MAX_IN_MEMORY_BYTES, quarterHeap));
+  }
+
+  /** For tests: the action-cache bytes allowed in flight; call before {@link #start}. */
+  void actionBodyBudget(int bytes) {
+    this.actionBodyBudget = bytes;
   }
 
   /** The bound address (with the real port when port 0 was asked for). */

@@ -385,6 +385,30 @@ class HttpCacheServerTest {
   }
 
   @Test
+  void actionValuesInFlight_areBoundedInMemory_excessIs503() throws Exception {
+    server.close();
+    registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    server = new HttpCacheServer(
+        new HttpCacheConfig(new InetSocketAddress("127.0.0.1", 0), MAX_UPLOAD, Duration.ofSeconds(30)),
+        store, new DiskActionCache(store.root(), store), Optional.empty(), registry);
+    server.actionBodyBudget(100);
+    server.start();
+    String key = sha256(new byte[] {5}).hash();
+    try (RawHttp slow = new RawHttp(server.address())) {
+      // 80 of the 100 budget bytes are held while this body is incomplete.
+      slow.send("PUT /ac/" + key + " HTTP/1.1\r\nHost: x\r\nContent-Length: 80\r\n\r\n" + "x".repeat(40));
+      waitFor(() -> registry.get("cairn.http.received.bytes").counter().count() >= 40);
+      HttpResponse<String> busy = put("/ac/" + key, new byte[30]);
+      assertThat(busy.statusCode()).isEqualTo(503);
+      assertThat(busy.headers().firstValue("retry-after")).hasValue("1");
+      slow.send("x".repeat(40));
+      assertThat(slow.read().status()).isEqualTo(200);
+    }
+    assertThat(put("/ac/" + key, new byte[30]).statusCode()).isEqualTo(200);
+    assertThat(put("/ac/" + key, new byte[90]).statusCode()).isEqualTo(200); // all released again
+  }
+
+  @Test
   void healthz_isOk() throws Exception {
     HttpResponse<byte[]> r = get("/healthz");
     assertThat(r.statusCode()).isEqualTo(200);
