@@ -38,10 +38,13 @@ import picocli.CommandLine.Spec;
     mixinStandardHelpOptions = true,
     versionProvider = VersionProvider.class,
     description = {
-      "Run the cache server: Remote Execution API v2 over gRPC (Capabilities, CAS, ByteStream,",
-      "ActionCache) on the store given by --store.",
+      "Run the cache server (REAPI v2 over gRPC, HTTP cache protocol).",
+      "gRPC: Capabilities, CAS, ByteStream, ActionCache. HTTP: GET/HEAD/PUT /cas/<sha256> and",
+      "/ac/<sha256> under any prefix, /metrics (Prometheus), /healthz. Both serve --store.",
       "",
       "Bazel:  bazel build --remote_cache=grpc://127.0.0.1:8980 //...",
+      "        bazel build --remote_cache=http://127.0.0.1:8080 //...",
+      "ccache: CCACHE_REMOTE_STORAGE='http://127.0.0.1:8080/ccache|layout=bazel'",
       "",
       "Stops cleanly on SIGTERM or Ctrl-C: in-flight requests finish first."
     },

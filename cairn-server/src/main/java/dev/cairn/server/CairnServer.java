@@ -1,6 +1,15 @@
 package dev.cairn.server;
 
+import dev.cairn.core.digest.DigestFunction;
 import dev.cairn.grpc.CairnGrpcServer;
+import dev.cairn.http.BlobFiles;
+import dev.cairn.http.HttpCacheConfig;
+import dev.cairn.http.HttpCacheServer;
+import dev.cairn.store.disk.DiskBlobStore;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.time.Duration;
+import java.util.Optional;
 import dev.cairn.grpc.UploadArea;
 import java.io.IOException;
 import java.lang.System.Logger;
@@ -18,10 +27,15 @@ public final class CairnServer implements AutoCloseable {
 
   private final Stores stores;
   private final CairnGrpcServer grpc;
+  private final HttpCacheServer http;
+  private final PrometheusMeterRegistry registry;
 
-  private CairnServer(Stores stores, CairnGrpcServer grpc) {
+  private CairnServer(Stores stores, CairnGrpcServer grpc, HttpCacheServer http,
+      PrometheusMeterRegistry registry) {
     this.stores = stores;
     this.grpc = grpc;
+    this.http = http;
+    this.registry = registry;
   }
 
   /** Opens the stores and starts listening; on failure nothing is left running. */
@@ -32,10 +46,26 @@ public final class CairnServer implements AutoCloseable {
       CairnGrpcServer grpc = new CairnGrpcServer(
           new CairnGrpcServer.Config(config.grpcListen(), config.maxBatchBytes(), config.shutdownGrace()),
           stores.backends(), uploads);
+      PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+      Optional<BlobFiles> files = stores.disk(DigestFunction.SHA256)
+          .map(disk -> BlobFiles.of(disk::findByHash, disk::pathOf));
+      HttpCacheServer http = new HttpCacheServer(
+          new HttpCacheConfig(config.httpListen(), config.maxUploadBytes(), Duration.ofMinutes(5)),
+          stores.cas(DigestFunction.SHA256), stores.actionCache(DigestFunction.SHA256), files, registry);
+      stores.disk(DigestFunction.SHA256).ifPresent(disk -> http.registerStoreUsage(() -> {
+        DiskBlobStore.Stats s = disk.stats();
+        return new HttpCacheServer.StoreUsage(s.bytesUsed(), s.blobCount(), s.maxSizeBytes());
+      }));
       grpc.start();
-      CairnServer server = new CairnServer(stores, grpc);
-      LOG.log(Level.INFO, "cairn serving gRPC on {0} from {1}",
-          format(grpc.address()), stores.description());
+      try {
+        http.start();
+      } catch (IOException | RuntimeException e) {
+        closeQuietly(grpc, e);
+        throw e;
+      }
+      CairnServer server = new CairnServer(stores, grpc, http, registry);
+      LOG.log(Level.INFO, "cairn serving gRPC on {0} and HTTP on {1} from {2}",
+          format(grpc.address()), format(http.address()), stores.description());
       return server;
     } catch (IOException | RuntimeException e) {
       try {
@@ -45,6 +75,22 @@ public final class CairnServer implements AutoCloseable {
       }
       throw e;
     }
+  }
+
+  private static void closeQuietly(CairnGrpcServer grpc, Exception cause) {
+    try {
+      grpc.close();
+    } catch (Exception e) {
+      cause.addSuppressed(e);
+    }
+  }
+
+  public InetSocketAddress httpAddress() {
+    return http.address();
+  }
+
+  public PrometheusMeterRegistry registry() {
+    return registry;
   }
 
   public InetSocketAddress grpcAddress() {
@@ -63,6 +109,7 @@ public final class CairnServer implements AutoCloseable {
   @Override
   public void close() throws Exception {
     try {
+      http.close();
       grpc.close();
     } finally {
       stores.close();

@@ -66,6 +66,29 @@ final class BlobIndex {
     return find(digest) != NONE;
   }
 
+  /**
+   * The entry whose hash is that of {@code probe} whatever its size, marked most recently used;
+   * null if none. (Slots depend on the hash alone, so this is one probe run, like {@link #find}.)
+   */
+  Digest touchByHash(Digest probe) {
+    long h0 = word(probe, 0);
+    long h1 = word(probe, 1);
+    long h2 = word(probe, 2);
+    long h3 = word(probe, 3);
+    for (int slot = slotOf(h0); ; slot = (slot + 1) & mask) {
+      int v = table[slot];
+      if (v == 0) {
+        return null;
+      }
+      int id = v - 1;
+      int b = id * 4;
+      if (hashes[b] == h0 && hashes[b + 1] == h1 && hashes[b + 2] == h2 && hashes[b + 3] == h3) {
+        moveToTail(id);
+        return digestOf(id);
+      }
+    }
+  }
+
   /** Adds the blob as most recently used; returns false (and touches it) if already present. */
   boolean add(Digest digest) {
     int existing = find(digest);
@@ -140,7 +163,7 @@ final class BlobIndex {
     long h2 = word(digest, 2);
     long h3 = word(digest, 3);
     long size = digest.sizeBytes();
-    for (int slot = slotOf(h0, size); ; slot = (slot + 1) & mask) {
+    for (int slot = slotOf(h0); ; slot = (slot + 1) & mask) {
       int v = table[slot];
       if (v == 0) {
         return NONE;
@@ -154,8 +177,11 @@ final class BlobIndex {
     }
   }
 
-  private int slotOf(long h0, long size) {
-    long x = h0 ^ (size * 0x9E3779B97F4A7C15L);
+  // The hash alone picks the slot (not the size), so that a blob can be found by hash alone:
+  // protocols such as Bazel's HTTP cache address blobs without their size. Verified content
+  // determines its size, so entries never share a hash in practice.
+  private int slotOf(long h0) {
+    long x = h0 * 0x9E3779B97F4A7C15L;
     x ^= x >>> 29;
     return (int) x & mask;
   }
@@ -190,7 +216,7 @@ final class BlobIndex {
   }
 
   private void insertIntoTable(int id) {
-    int slot = slotOf(hashes[id * 4], sizes[id]);
+    int slot = slotOf(hashes[id * 4]);
     while (table[slot] != 0) {
       slot = (slot + 1) & mask;
     }
@@ -198,7 +224,7 @@ final class BlobIndex {
   }
 
   private void deleteFromTable(int id) {
-    int slot = slotOf(hashes[id * 4], sizes[id]);
+    int slot = slotOf(hashes[id * 4]);
     while (table[slot] != id + 1) {
       slot = (slot + 1) & mask;
     }
@@ -211,7 +237,7 @@ final class BlobIndex {
       if (v == 0) {
         break;
       }
-      int home = slotOf(hashes[(v - 1) * 4], sizes[v - 1]);
+      int home = slotOf(hashes[(v - 1) * 4]);
       // Move v into the hole unless its home lies cyclically in (hole, j].
       boolean homeBetween = hole <= j ? (home > hole && home <= j) : (home > hole || home <= j);
       if (!homeBetween) {

@@ -160,6 +160,49 @@ public final class DiskBlobStore implements BlobStore {
     return contains(digest) && !digest.equals(empty) ? Optional.of(blobPath(digest)) : Optional.empty();
   }
 
+  /**
+   * The digest of the stored blob whose hash is {@code hash}, for protocols that address blobs by
+   * hash alone (Bazel's and ccache's HTTP cache sends no size); the size is the one the blob was
+   * stored with. Counts as a use, like {@link #findMissing}. Blobs another process stored are
+   * found through the file names of their shard directory and adopted.
+   *
+   * @throws IllegalArgumentException if {@code hash} is not a valid lowercase hex hash
+   */
+  public Optional<Digest> findByHash(String hash) throws IOException {
+    Digest probe = new Digest(hash, 0); // validates the hash
+    if (hash.equals(empty.hash())) {
+      return Optional.of(empty);
+    }
+    lock.lock();
+    try {
+      Digest found = index.touchByHash(probe);
+      if (found != null) {
+        return Optional.of(found);
+      }
+    } finally {
+      lock.unlock();
+    }
+    Path shard = casDir.resolve(hash.substring(0, 2));
+    if (!Files.isDirectory(shard)) {
+      return Optional.empty();
+    }
+    try (DirectoryStream<Path> files = Files.newDirectoryStream(shard, hash + "-*")) {
+      for (Path file : files) {
+        String size = file.getFileName().toString().substring(hash.length() + 1);
+        Digest digest;
+        try {
+          digest = new Digest(hash, Long.parseLong(size));
+        } catch (IllegalArgumentException e) {
+          continue; // not one of ours
+        }
+        if (adopt(digest)) {
+          return Optional.of(digest);
+        }
+      }
+    }
+    return Optional.empty();
+  }
+
   @Override
   public DigestFunction digestFunction() {
     return function;

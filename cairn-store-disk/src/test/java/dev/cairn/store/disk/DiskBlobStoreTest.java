@@ -200,6 +200,33 @@ class DiskBlobStoreTest extends BlobStoreContractTest {
   }
 
   @Test
+  void findByHash_givesTheStoredDigest_andCountsAsUse() throws IOException {
+    DiskBlobStore s = disk();
+    byte[] data = randomBytes(1234, 61);
+    Digest d = s.put(data);
+    Digest other = s.put(randomBytes(10, 62));
+    assertThat(s.findByHash(d.hash())).contains(d);
+    assertThat(s.findByHash(digestOf(new byte[] {1, 2, 3}).hash())).isEmpty();
+    assertThat(s.findByHash(s.digestFunction().emptyDigest().hash()))
+        .contains(s.digestFunction().emptyDigest());
+    s.gc(d.sizeBytes()); // the lookup made d the most recently used: other goes first
+    assertThat(s.findMissing(List.of(d, other))).containsExactly(other);
+    assertThatThrownBy(() -> s.findByHash("ABC")).isInstanceOf(IllegalArgumentException.class);
+  }
+
+  @Test
+  void findByHash_findsBlobsWrittenByAnotherProcess() throws IOException {
+    Path root = dir.resolve("shared");
+    DiskBlobStore a = open(DiskStoreConfig.at(root));
+    DiskBlobStore b = open(DiskStoreConfig.at(root));
+    Digest d = a.put(randomBytes(99, 63));
+    assertThat(b.findByHash(d.hash())).contains(d);
+    assertThat(b.stats().blobCount()).isEqualTo(1);
+    a.close();
+    store = b;
+  }
+
+  @Test
   void digestFunctions_keepSeparateDirectories() throws IOException {
     Path root = dir.resolve("both");
     DiskBlobStore sha = open(DiskStoreConfig.at(root));

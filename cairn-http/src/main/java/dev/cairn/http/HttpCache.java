@@ -1,0 +1,140 @@
+package dev.cairn.http;
+
+import dev.cairn.core.ac.ActionCache;
+import dev.cairn.core.ac.ActionKey;
+import dev.cairn.core.blob.BlobNotFoundException;
+import dev.cairn.core.blob.BlobStore;
+import dev.cairn.core.digest.Digest;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.channels.FileChannel;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * The stores as the HTTP cache protocol sees them: blobs and action results named by a hash
+ * alone. Blocking; called on virtual threads. Thread-safe.
+ *
+ * <p><b>Finding a blob's size.</b> {@code GET /cas/<hash>} carries no size, but a {@link Digest}
+ * needs one. With {@link BlobFiles} (the disk store) the store itself answers by hash, from its
+ * in-memory index, which is exact and survives restarts. Without it (an in-memory or remote
+ * store) a bounded {@link HashSizeIndex} remembers the sizes of blobs stored through this server;
+ * a blob it does not know is a miss. A verified blob's size follows from its hash, so either
+ * answer is the only one possible.
+ *
+ * <p><b>Action-cache keys.</b> HTTP entries are {@code ActionKey("", Digest(hash, 0))} for GET,
+ * HEAD and PUT alike: the protocol has no instance name and no size. Size 0 cannot collide with a
+ * gRPC key for the same action (a real Action message is never empty), so the two protocols keep
+ * separate entries, as they do in Bazel.
+ */
+final class HttpCache {
+  /** How many hash-to-size hints are kept when the store cannot look up by hash (~2 MiB). */
+  static final int HASH_SIZE_INDEX_CAPACITY = 16_384;
+
+  /** An open blob to send: its file (zero-copy) or a stream. The receiver closes it. */
+  sealed interface Blob extends AutoCloseable {
+    Digest digest();
+
+    @Override
+    void close() throws IOException;
+  }
+
+  record FileBlob(Digest digest, FileChannel channel) implements Blob {
+    @Override
+    public void close() throws IOException {
+      channel.close();
+    }
+  }
+
+  record StreamBlob(Digest digest, InputStream stream) implements Blob {
+    @Override
+    public void close() throws IOException {
+      stream.close();
+    }
+  }
+
+  private final BlobStore cas;
+  private final ActionCache actionCache;
+  private final Optional<BlobFiles> files;
+  private final HashSizeIndex sizes = new HashSizeIndex(HASH_SIZE_INDEX_CAPACITY);
+  private final Digest empty;
+
+  HttpCache(BlobStore cas, ActionCache actionCache, Optional<BlobFiles> files) {
+    this.cas = Objects.requireNonNull(cas, "cas");
+    this.actionCache = Objects.requireNonNull(actionCache, "actionCache");
+    this.files = Objects.requireNonNull(files, "files");
+    this.empty = cas.digestFunction().emptyDigest();
+  }
+
+  /** The key HTTP action-cache entries are stored under; see the class comment. */
+  static ActionKey actionKey(String hash) {
+    return new ActionKey("", new Digest(hash, 0));
+  }
+
+  /** The digest of the stored blob with this hash, if the store holds one. Counts as a use. */
+  Optional<Digest> find(String hash) throws IOException {
+    if (hash.equals(empty.hash())) {
+      return Optional.of(empty);
+    }
+    if (files.isPresent()) {
+      return files.get().findByHash(hash);
+    }
+    Optional<Digest> hint = sizes.find(hash);
+    if (hint.isPresent() && !cas.findMissing(List.of(hint.get())).isEmpty()) {
+      sizes.forget(hint.get());
+      return Optional.empty();
+    }
+    return hint;
+  }
+
+  /** Opens the blob with this hash, from its file when the store has one; empty on a miss. */
+  Optional<Blob> open(String hash) throws IOException {
+    Optional<Digest> found = hash.equals(empty.hash()) || files.isPresent()
+        ? find(hash)
+        : sizes.find(hash);
+    if (found.isEmpty()) {
+      return Optional.empty();
+    }
+    Digest digest = found.get();
+    Optional<Path> path = files.isPresent() && digest.sizeBytes() > 0
+        ? files.get().pathOf(digest)
+        : Optional.empty();
+    if (path.isPresent()) {
+      FileChannel channel;
+      try {
+        channel = FileChannel.open(path.get(), StandardOpenOption.READ);
+      } catch (NoSuchFileException e) {
+        return Optional.empty(); // evicted in between
+      }
+      if (channel.size() == digest.sizeBytes()) {
+        return Optional.of(new FileBlob(digest, channel));
+      }
+      channel.close(); // damaged: the store's own read path below drops it
+    }
+    // No file to send: stream it from the store.
+    try {
+      return Optional.of(new StreamBlob(digest, cas.openRead(digest, 0)));
+    } catch (BlobNotFoundException e) {
+      sizes.forget(digest);
+      return Optional.empty();
+    }
+  }
+
+  /** Stores a blob as {@link BlobStore#put} does: verified, visible only when complete. */
+  void put(Digest digest, InputStream body) throws IOException {
+    cas.put(digest, body);
+    sizes.remember(digest);
+  }
+
+  Optional<byte[]> getAction(String hash) throws IOException {
+    return actionCache.get(actionKey(hash));
+  }
+
+  void putAction(String hash, byte[] value) throws IOException {
+    actionCache.put(actionKey(hash), value);
+  }
+}
