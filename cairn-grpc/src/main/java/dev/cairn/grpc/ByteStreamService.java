@@ -239,7 +239,7 @@ public final class ByteStreamService extends ByteStreamGrpc.ByteStreamImplBase {
         return;
       }
       file = uploads.fileFor(resource);
-      if (!uploads.acquire(file)) {
+      if (!uploads.acquire(file, java.time.Duration.ofSeconds(5))) {
         file = null;
         throw Status.ABORTED.withDescription("another stream is uploading " + request.getResourceName())
             .asRuntimeException();

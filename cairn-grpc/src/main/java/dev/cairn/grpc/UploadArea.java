@@ -44,9 +44,26 @@ public final class UploadArea {
     return dir.resolve(key + ".upload");
   }
 
-  /** Marks an upload as being written; false if another stream is writing it right now. */
-  boolean acquire(Path file) {
-    return active.add(file.getFileName().toString());
+  /**
+   * Marks an upload as being written. A client that resumes right after losing its connection
+   * may arrive before the server has noticed the old stream is gone, so this waits up to {@code
+   * patience} for the other stream to let go; false if it does not.
+   */
+  boolean acquire(Path file, Duration patience) throws java.io.InterruptedIOException {
+    String key = file.getFileName().toString();
+    long deadline = System.nanoTime() + patience.toNanos();
+    while (!active.add(key)) {
+      if (System.nanoTime() > deadline) {
+        return false;
+      }
+      try {
+        Thread.sleep(10);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new java.io.InterruptedIOException("interrupted while waiting for " + key);
+      }
+    }
+    return true;
   }
 
   void release(Path file) {

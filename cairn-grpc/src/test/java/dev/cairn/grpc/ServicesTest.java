@@ -246,13 +246,24 @@ class ServicesTest {
     byte[] data = random(2_000_000, 6);
     Digest d = sha(data);
     String name = "uploads/resume-me/blobs/" + d.hash() + "/" + d.sizeBytes();
-    write(List.of(chunk(name, 0, data, 0, 1_200_000, false)), false); // client vanishes
+    StreamObserver<WriteRequest> stream = bytestreamAsync.write(new StreamObserver<>() {
+      @Override
+      public void onNext(WriteResponse value) {}
+
+      @Override
+      public void onError(Throwable t) {}
+
+      @Override
+      public void onCompleted() {}
+    });
+    stream.onNext(chunk(name, 0, data, 0, 1_200_000, false));
     QueryWriteStatusRequest query = QueryWriteStatusRequest.newBuilder().setResourceName(name).build();
     long committed = 0;
-    for (int i = 0; i < 100 && committed < 1_200_000; i++) {
+    for (int i = 0; i < 500 && committed < 1_200_000; i++) {
       committed = bytestream.queryWriteStatus(query).getCommittedSize();
-      Thread.sleep(20);
+      Thread.sleep(10);
     }
+    stream.onError(Status.CANCELLED.asRuntimeException()); // the client vanishes mid-upload
     assertThat(committed).isEqualTo(1_200_000);
     assertThat(bytestream.queryWriteStatus(query).getComplete()).isFalse();
     assertThat(cairn.sha256.contains(d)).as("nothing visible before the upload finishes").isFalse();
