@@ -48,8 +48,10 @@ class ServeIT {
   @Test
   void serve_answersRemoteClients_andStopsCleanlyOnSigterm() throws Exception {
     Path store = tmp.resolve("store");
-    ProcessBuilder pb = new ProcessBuilder(launcher().toString(), "--store", store.toString(), "serve",
-        "--grpc-listen", "127.0.0.1:0", "--http-listen", "127.0.0.1:0");
+    // Addresses and store from a config file, as an operator would deploy it.
+    Path config = Files.writeString(tmp.resolve("cairn.properties"),
+        "store = " + store + "\ngrpc-listen = 127.0.0.1:0\nhttp-listen = 127.0.0.1:0\nmax-size = 1G\n");
+    ProcessBuilder pb = new ProcessBuilder(launcher().toString(), "serve", "--config", config.toString());
     pb.environment().put("HOME", tmp.toString());
     Process server = pb.start();
     server.getOutputStream().close();
@@ -63,8 +65,9 @@ class ServeIT {
         // process ended
       }
     });
-    Pattern serving = Pattern.compile("serving gRPC on 127\\.0\\.0\\.1:(\\d+)");
+    Pattern serving = Pattern.compile("serving gRPC on 127\\.0\\.0\\.1:(\\d+) and HTTP on 127\\.0\\.0\\.1:(\\d+)");
     int port = -1;
+    int httpPort = -1;
     StringBuilder log = new StringBuilder();
     while (port < 0) {
       String line = lines.poll(2, TimeUnit.MINUTES);
@@ -73,6 +76,7 @@ class ServeIT {
       Matcher m = serving.matcher(line);
       if (m.find()) {
         port = Integer.parseInt(m.group(1));
+        httpPort = Integer.parseInt(m.group(2));
         assertThat(line).contains(store.toString());
       }
     }
@@ -80,6 +84,13 @@ class ServeIT {
     Path file = Files.writeString(tmp.resolve("f.txt"), "served through cairn serve\n");
     String digest = run("--remote", remote, "put", file.toString()).strip();
     assertThat(run("cat", digest, "--remote", remote)).isEqualTo("served through cairn serve\n");
+
+    var http = java.net.http.HttpClient.newHttpClient();
+    var health = http.send(java.net.http.HttpRequest.newBuilder(
+        java.net.URI.create("http://127.0.0.1:" + httpPort + "/cas/" + digest.substring(0, 64))).build(),
+        java.net.http.HttpResponse.BodyHandlers.ofString());
+    assertThat(health.statusCode()).isEqualTo(200);
+    assertThat(health.body()).isEqualTo("served through cairn serve\n");
 
     server.toHandle().destroy(); // SIGTERM (Process.destroy would also close our end of its pipes)
     assertThat(server.waitFor(60, TimeUnit.SECONDS)).isTrue();

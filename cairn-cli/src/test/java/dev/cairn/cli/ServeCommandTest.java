@@ -1,0 +1,58 @@
+package dev.cairn.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Option and config-file errors of {@code cairn serve} are usage errors naming the culprit. */
+class ServeCommandTest {
+  @TempDir Path tmp;
+
+  private CliRunner.Result serve(String... args) {
+    String[] all = new String[args.length + 1];
+    all[0] = "serve";
+    System.arraycopy(args, 0, all, 1, args.length);
+    return new CliRunner(tmp.resolve("store")).run(all);
+  }
+
+  @Test
+  void missingConfigFile_isAUsageError() {
+    CliRunner.Result r = serve("--config", tmp.resolve("nope.properties").toString());
+    assertThat(r.exitCode()).isEqualTo(2);
+    assertThat(r.stderr()).contains("nope.properties").contains("does not exist");
+  }
+
+  @Test
+  void unknownConfigKey_isNamed() throws Exception {
+    Path config = Files.writeString(tmp.resolve("c.properties"), "grpc-listen = 127.0.0.1:0\nlisten-grpc = x\n");
+    CliRunner.Result r = serve("--config", config.toString());
+    assertThat(r.exitCode()).isEqualTo(2);
+    assertThat(r.stderr()).contains("unknown key 'listen-grpc'").contains("grpc-listen");
+  }
+
+  @Test
+  void badAddressesAndDurations_areUsageErrors() throws Exception {
+    assertThat(serve("--grpc-listen", "localhost").stderr()).contains("invalid --grpc-listen");
+    assertThat(serve("--http-listen", "127.0.0.1:99999").stderr()).contains("port out of range");
+    assertThat(serve("--upload-expiry", "5 fortnights").stderr()).contains("invalid --upload-expiry");
+    Path config = Files.writeString(tmp.resolve("d.properties"), "shutdown-grace = soon\n");
+    CliRunner.Result r = serve("--config", config.toString());
+    assertThat(r.exitCode()).isEqualTo(2);
+    assertThat(r.stderr()).contains("invalid --shutdown-grace 'soon'");
+  }
+
+  @Test
+  void durations_parse() {
+    assertThat(ServeCommand.parseDuration("90s")).isEqualTo(Duration.ofSeconds(90));
+    assertThat(ServeCommand.parseDuration("30m")).isEqualTo(Duration.ofMinutes(30));
+    assertThat(ServeCommand.parseDuration("2d")).isEqualTo(Duration.ofDays(2));
+    assertThat(ServeCommand.parseDuration("500ms")).isEqualTo(Duration.ofMillis(500));
+    assertThat(ServeCommand.parseDuration("PT1H")).isEqualTo(Duration.ofHours(1));
+    assertThatThrownBy(() -> ServeCommand.parseDuration("h")).isInstanceOf(IllegalArgumentException.class);
+  }
+}
