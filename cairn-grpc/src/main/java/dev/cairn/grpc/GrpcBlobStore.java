@@ -48,6 +48,8 @@ public final class GrpcBlobStore implements BlobStore {
   /** Blobs up to this size use the batch calls. */
   static final long BATCH_THRESHOLD = 1 << 20;
   private static final int FIND_MISSING_CHUNK = 10_000;
+  /** Bytes of blob data per batch request: below the usual 4 MiB limit, with room for framing. */
+  static final long BATCH_BYTES = 3L << 20;
 
   private final ManagedChannel channel;
   private final String instanceName;
@@ -257,6 +259,50 @@ public final class GrpcBlobStore implements BlobStore {
       return;
     }
     putStream(digest, data);
+  }
+
+  /** Sends the blobs in BatchUpdateBlobs requests of up to {@link #BATCH_BYTES} each. */
+  @Override
+  public void putAll(java.util.Map<Digest, byte[]> blobs) throws IOException {
+    BatchUpdateBlobsRequest.Builder req = null;
+    long bytes = 0;
+    for (var e : blobs.entrySet()) {
+      if (e.getValue().length > BATCH_THRESHOLD) {
+        put(e.getKey(), e.getValue());
+        continue;
+      }
+      if (req != null && bytes + e.getValue().length > BATCH_BYTES) {
+        sendBatch(req.build());
+        req = null;
+      }
+      if (req == null) {
+        req = BatchUpdateBlobsRequest.newBuilder()
+            .setInstanceName(instanceName).setDigestFunction(function.toProto());
+        bytes = 0;
+      }
+      req.addRequests(BatchUpdateBlobsRequest.Request.newBuilder()
+          .setDigest(e.getKey().toProto()).setData(ByteString.copyFrom(e.getValue())));
+      bytes += e.getValue().length;
+    }
+    if (req != null) {
+      sendBatch(req.build());
+    }
+  }
+
+  private void sendBatch(BatchUpdateBlobsRequest request) throws IOException {
+    BatchUpdateBlobsResponse response;
+    try {
+      response = cas.batchUpdateBlobs(request);
+    } catch (StatusRuntimeException e) {
+      throw translate(e, null);
+    }
+    for (var one : response.getResponsesList()) {
+      if (one.getStatus().getCode() != 0) {
+        throw translate(Status.fromCodeValue(one.getStatus().getCode())
+            .withDescription(one.getStatus().getMessage()).asRuntimeException(),
+            Digest.fromProto(one.getDigest()));
+      }
+    }
   }
 
   private void putBatch(Digest digest, byte[] bytes) throws IOException {

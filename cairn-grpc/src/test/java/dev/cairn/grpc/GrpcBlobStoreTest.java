@@ -60,6 +60,24 @@ class GrpcBlobStoreTest extends BlobStoreContractTest {
   }
 
   @Test
+  void importThroughTheServer_givesTheSameTreeAsLocally() throws IOException {
+    Path src = dir.resolve("src");
+    for (int i = 0; i < 600; i++) {
+      Path f = src.resolve("d" + (i % 7)).resolve("f" + i);
+      Files.createDirectories(f.getParent());
+      Files.write(f, randomBytes(i % 3 == 0 ? 300_000 : 500 + i, 200 + i));
+    }
+    var remote = new dev.cairn.core.tree.MerkleTreeBuilder(store).build(src);
+    var local = new dev.cairn.core.tree.MerkleTreeBuilder(new dev.cairn.core.blob.InMemoryBlobStore()).build(src);
+    assertThat(remote.root()).isEqualTo(local.root());
+    assertThat(remote.blobsStored()).isEqualTo(600 + 8);
+    Path out = dir.resolve("out");
+    new dev.cairn.core.tree.TreeExporter(cairn.sha256).export(remote.root(), out);
+    assertThat(Files.readAllBytes(out.resolve("d3/f598"))).isEqualTo(Files.readAllBytes(src.resolve("d3/f598")));
+    assertThat(new dev.cairn.core.tree.MerkleTreeBuilder(store).build(src).blobsStored()).isZero();
+  }
+
+  @Test
   void closingAReadEarly_cancelsIt() throws IOException {
     byte[] data = randomBytes(8 * 1024 * 1024, 103);
     Digest d = digestOf(data);

@@ -78,6 +78,16 @@ public interface BlobStore extends AutoCloseable {
     put(digest, new ByteArrayInputStream(data));
   }
 
+  /**
+   * Stores several small blobs, each checked as by {@link #put(Digest, byte[])}; a remote store
+   * sends them in one request. Blobs are stored independently: on failure some may be stored.
+   */
+  default void putAll(java.util.Map<Digest, byte[]> blobs) throws IOException {
+    for (var e : blobs.entrySet()) {
+      put(e.getKey(), e.getValue());
+    }
+  }
+
   /** Stores {@code data} under the digest this store computes for it, and returns that digest. */
   default Digest put(byte[] data) throws IOException {
     Digest digest = digestFunction().digestOf(data);

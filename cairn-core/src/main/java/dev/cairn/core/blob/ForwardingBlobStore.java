@@ -44,6 +44,11 @@ public abstract class ForwardingBlobStore implements BlobStore {
   }
 
   @Override
+  public void putAll(java.util.Map<Digest, byte[]> blobs) throws IOException {
+    delegate.putAll(blobs);
+  }
+
+  @Override
   public byte[] get(Digest digest) throws IOException {
     return delegate.get(digest);
   }

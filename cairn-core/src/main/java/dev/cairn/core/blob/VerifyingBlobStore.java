@@ -41,6 +41,17 @@ public final class VerifyingBlobStore extends ForwardingBlobStore {
   }
 
   @Override
+  public void putAll(java.util.Map<Digest, byte[]> blobs) throws IOException {
+    for (var e : blobs.entrySet()) {
+      Digest actual = digestFunction().digestOf(e.getValue());
+      if (!actual.equals(e.getKey())) {
+        throw DigestMismatchException.hashDiffers(e.getKey(), actual);
+      }
+    }
+    delegate.putAll(blobs);
+  }
+
+  @Override
   public void putFile(Digest digest, java.nio.file.Path file) throws IOException {
     try (InputStream in = java.nio.file.Files.newInputStream(file)) {
       put(digest, in);

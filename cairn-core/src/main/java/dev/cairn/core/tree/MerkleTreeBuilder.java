@@ -5,6 +5,7 @@ import build.bazel.remote.execution.v2.DirectoryNode;
 import build.bazel.remote.execution.v2.FileNode;
 import build.bazel.remote.execution.v2.SymlinkNode;
 import dev.cairn.core.blob.BlobStore;
+import dev.cairn.core.blob.DigestMismatchException;
 import dev.cairn.core.digest.Digest;
 import dev.cairn.core.digest.DigestFunction;
 import dev.cairn.core.digest.Hasher;
@@ -26,6 +27,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -36,9 +38,10 @@ import java.util.concurrent.atomic.AtomicLong;
  * Turns a local directory into a Merkle tree in a {@link BlobStore} and returns its root digest.
  *
  * <p>First a walk with no-follow stat calls records the shape of the tree (so progress has a
- * total), then files are hashed in parallel, streaming in 1 MiB chunks; each file whose digest
- * the store lacks is put (read a second time while the page cache still holds it). Directory
- * messages are built bottom-up in canonical form. Symlinks are stored as symlinks with their
+ * total), then files are hashed in parallel, streaming in 1 MiB chunks, and Directory messages
+ * are built bottom-up in canonical form. One {@code findMissing} call then asks the store what it
+ * lacks, and only that is uploaded, in parallel: small files in batches (one request per batch
+ * for a remote store), large ones streamed. Symlinks are stored as symlinks with their
  * target verbatim; devices, sockets and fifos are refused with the path named. A file that
  * changes while it is imported makes the import fail rather than store a wrong tree.
  */
@@ -50,6 +53,10 @@ public final class MerkleTreeBuilder {
       long bytesStored) {}
 
   private static final int CHUNK = 1 << 20;
+  /** Files up to this size are uploaded in batches. */
+  private static final long SMALL_FILE = 256 * 1024;
+  /** Bytes of small files per batch. */
+  private static final long BATCH_BYTES = 2L << 20;
   private static final ThreadLocal<ByteBuffer> BUFFERS =
       ThreadLocal.withInitial(() -> ByteBuffer.allocateDirect(CHUNK));
 
@@ -87,7 +94,7 @@ public final class MerkleTreeBuilder {
     try (ExecutorService pool = Executors.newFixedThreadPool(parallelism, threadFactory())) {
       submitFiles(shape, pool);
       try {
-        return finish(shape, counts);
+        return finish(shape, counts, pool);
       } catch (IOException | RuntimeException e) {
         pool.shutdownNow();
         throw e;
@@ -95,20 +102,101 @@ public final class MerkleTreeBuilder {
     }
   }
 
-  private Result finish(DirShape shape, Counts counts) throws IOException {
-    {
-      Map<Digest, byte[]> directoryBlobs = new LinkedHashMap<>();
-      Digest rootDigest = assemble(shape, directoryBlobs);
-      for (Digest missing : store.findMissing(directoryBlobs.keySet())) {
-        byte[] bytes = directoryBlobs.get(missing);
-        store.put(missing, bytes);
-        blobsStored.incrementAndGet();
-        bytesStored.addAndGet(bytes.length);
+  private Result finish(DirShape shape, Counts counts, ExecutorService pool) throws IOException {
+    Map<Digest, byte[]> directoryBlobs = new LinkedHashMap<>();
+    Map<Digest, Path> files = new LinkedHashMap<>(); // each distinct content once
+    Digest rootDigest = assemble(shape, directoryBlobs, files);
+    List<Digest> all = new ArrayList<>(files.size() + directoryBlobs.size());
+    all.addAll(files.keySet());
+    all.addAll(directoryBlobs.keySet());
+    Set<Digest> missing = store.findMissing(all);
+    uploadFiles(files, missing, pool);
+    Map<Digest, byte[]> missingDirectories = new LinkedHashMap<>();
+    for (var e : directoryBlobs.entrySet()) {
+      if (missing.contains(e.getKey())) {
+        missingDirectories.put(e.getKey(), e.getValue());
+        bytesStored.addAndGet(e.getValue().length);
       }
-      progress.finish();
-      return new Result(rootDigest, counts.files, counts.directories, counts.symlinks,
-          counts.bytes, blobsStored.get(), bytesStored.get());
     }
+    store.putAll(missingDirectories);
+    blobsStored.addAndGet(missingDirectories.size());
+    progress.finish();
+    return new Result(rootDigest, counts.files, counts.directories, counts.symlinks,
+        counts.bytes, blobsStored.get(), bytesStored.get());
+  }
+
+  /**
+   * Uploads the missing files in parallel: small ones read whole and sent in batches (one request
+   * each for a remote store), large ones streamed one by one.
+   */
+  private void uploadFiles(Map<Digest, Path> files, Set<Digest> missing, ExecutorService pool)
+      throws IOException {
+    List<Future<?>> uploads = new ArrayList<>();
+    List<Path> what = new ArrayList<>();
+    Map<Digest, Path> batch = new LinkedHashMap<>();
+    long batchBytes = 0;
+    for (var e : files.entrySet()) {
+      Digest d = e.getKey();
+      if (!missing.contains(d)) {
+        continue;
+      }
+      if (d.sizeBytes() > SMALL_FILE) {
+        uploads.add(pool.submit(() -> putLarge(d, e.getValue())));
+        what.add(e.getValue());
+        continue;
+      }
+      if (batchBytes + d.sizeBytes() > BATCH_BYTES && !batch.isEmpty()) {
+        Map<Digest, Path> full = batch;
+        uploads.add(pool.submit(() -> putSmall(full)));
+        what.add(full.values().iterator().next());
+        batch = new LinkedHashMap<>();
+        batchBytes = 0;
+      }
+      batch.put(d, e.getValue());
+      batchBytes += d.sizeBytes();
+    }
+    if (!batch.isEmpty()) {
+      Map<Digest, Path> last = batch;
+      uploads.add(pool.submit(() -> putSmall(last)));
+      what.add(last.values().iterator().next());
+    }
+    for (int i = 0; i < uploads.size(); i++) {
+      await(uploads.get(i), what.get(i));
+    }
+  }
+
+  private Void putLarge(Digest digest, Path path) throws IOException {
+    try (InputStream in = Files.newInputStream(path, LinkOption.NOFOLLOW_LINKS)) {
+      store.put(digest, in);
+    } catch (DigestMismatchException e) {
+      throw new IOException(path + ": file changed while it was being imported", e);
+    }
+    blobsStored.incrementAndGet();
+    bytesStored.addAndGet(digest.sizeBytes());
+    return null;
+  }
+
+  private Void putSmall(Map<Digest, Path> batch) throws IOException {
+    Map<Digest, byte[]> blobs = new LinkedHashMap<>();
+    for (var e : batch.entrySet()) {
+      byte[] bytes;
+      try (InputStream in = Files.newInputStream(e.getValue(), LinkOption.NOFOLLOW_LINKS)) {
+        bytes = in.readNBytes((int) e.getKey().sizeBytes() + 1);
+      }
+      if (bytes.length != e.getKey().sizeBytes()) {
+        throw new IOException(e.getValue() + ": file changed while it was being imported");
+      }
+      blobs.put(e.getKey(), bytes);
+    }
+    try {
+      store.putAll(blobs);
+    } catch (DigestMismatchException e) {
+      throw new IOException(batch.getOrDefault(e.expected(), Path.of("?"))
+          + ": file changed while it was being imported", e);
+    }
+    blobsStored.addAndGet(blobs.size());
+    bytesStored.addAndGet(blobs.values().stream().mapToLong(b -> b.length).sum());
+    return null;
   }
 
   private static java.util.concurrent.ThreadFactory threadFactory() {
@@ -193,24 +281,15 @@ public final class MerkleTreeBuilder {
 
   private void submitFiles(DirShape shape, ExecutorService pool) {
     for (FileShape f : shape.files) {
-      shape.fileDigests.add(pool.submit(() -> storeFile(f)));
+      shape.fileDigests.add(pool.submit(() -> hashFile(f)));
     }
     for (DirShape d : shape.dirs) {
       submitFiles(d, pool);
     }
   }
 
-  private Digest storeFile(FileShape file) throws IOException {
+  private Digest hashFile(FileShape file) throws IOException {
     Digest digest = hash(file.path);
-    if (!store.findMissing(List.of(digest)).isEmpty()) {
-      try (InputStream in = Files.newInputStream(file.path, LinkOption.NOFOLLOW_LINKS)) {
-        store.put(digest, in);
-      } catch (dev.cairn.core.blob.DigestMismatchException e) {
-        throw new IOException(file.path + ": file changed while it was being imported", e);
-      }
-      blobsStored.incrementAndGet();
-      bytesStored.addAndGet(digest.sizeBytes());
-    }
     progress.advance(digest.sizeBytes());
     return digest;
   }
@@ -232,16 +311,18 @@ public final class MerkleTreeBuilder {
     return hasher.finish();
   }
 
-  private Digest assemble(DirShape shape, Map<Digest, byte[]> directoryBlobs) throws IOException {
+  private Digest assemble(DirShape shape, Map<Digest, byte[]> directoryBlobs, Map<Digest, Path> files)
+      throws IOException {
     Directory.Builder b = Directory.newBuilder();
     for (int i = 0; i < shape.files.size(); i++) {
       FileShape f = shape.files.get(i);
       Digest d = await(shape.fileDigests.get(i), f.path);
+      files.putIfAbsent(d, f.path);
       b.addFiles(FileNode.newBuilder()
           .setName(f.name).setDigest(d.toProto()).setIsExecutable(f.executable));
     }
     for (DirShape child : shape.dirs) {
-      Digest d = assemble(child, directoryBlobs);
+      Digest d = assemble(child, directoryBlobs, files);
       b.addDirectories(DirectoryNode.newBuilder().setName(child.name).setDigest(d.toProto()));
     }
     for (LinkShape l : shape.links) {
@@ -253,7 +334,7 @@ public final class MerkleTreeBuilder {
     return digest;
   }
 
-  private static Digest await(Future<Digest> future, Path path) throws IOException {
+  private static <T> T await(Future<T> future, Path path) throws IOException {
     try {
       return future.get();
     } catch (InterruptedException e) {
