@@ -11,7 +11,6 @@ import dev.cairn.core.digest.DigestFunction;
 import dev.cairn.core.digest.Hasher;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.DirectoryStream;
@@ -28,7 +27,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -161,7 +159,7 @@ public final class MerkleTreeBuilder {
       what.add(last.values().iterator().next());
     }
     for (int i = 0; i < uploads.size(); i++) {
-      await(uploads.get(i), what.get(i));
+      Tasks.await(uploads.get(i), what.get(i), "importing");
     }
   }
 
@@ -316,7 +314,7 @@ public final class MerkleTreeBuilder {
     Directory.Builder b = Directory.newBuilder();
     for (int i = 0; i < shape.files.size(); i++) {
       FileShape f = shape.files.get(i);
-      Digest d = await(shape.fileDigests.get(i), f.path);
+      Digest d = Tasks.await(shape.fileDigests.get(i), f.path, "importing");
       files.putIfAbsent(d, f.path);
       b.addFiles(FileNode.newBuilder()
           .setName(f.name).setDigest(d.toProto()).setIsExecutable(f.executable));
@@ -334,21 +332,4 @@ public final class MerkleTreeBuilder {
     return digest;
   }
 
-  private static <T> T await(Future<T> future, Path path) throws IOException {
-    try {
-      return future.get();
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new java.io.InterruptedIOException("interrupted while importing " + path);
-    } catch (ExecutionException e) {
-      Throwable cause = e.getCause();
-      if (cause instanceof IOException io) {
-        throw io;
-      }
-      if (cause instanceof UncheckedIOException u) {
-        throw u.getCause();
-      }
-      throw new IOException(path + ": " + cause, cause);
-    }
-  }
 }

@@ -9,7 +9,6 @@ import dev.cairn.core.digest.Digest;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.io.UncheckedIOException;
 import java.nio.file.DirectoryNotEmptyException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
@@ -22,7 +21,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.Set;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -139,7 +137,7 @@ public final class TreeExporter {
       }
       try {
         for (int i = 0; i < futures.size(); i++) {
-          await(futures.get(i), files.get(i).path);
+          Tasks.await(futures.get(i), files.get(i).path, "exporting");
         }
       } catch (IOException | RuntimeException e) {
         pool.shutdownNow();
@@ -164,21 +162,4 @@ public final class TreeExporter {
     progress.advance(written);
   }
 
-  private static void await(Future<?> future, Path path) throws IOException {
-    try {
-      future.get();
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new java.io.InterruptedIOException("interrupted while exporting " + path);
-    } catch (ExecutionException e) {
-      Throwable cause = e.getCause();
-      if (cause instanceof IOException io) {
-        throw io;
-      }
-      if (cause instanceof UncheckedIOException u) {
-        throw u.getCause();
-      }
-      throw new IOException(path + ": " + cause, cause);
-    }
-  }
 }
