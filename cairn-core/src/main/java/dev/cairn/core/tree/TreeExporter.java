@@ -161,5 +161,4 @@ public final class TreeExporter {
     Files.setPosixFilePermissions(f.path, f.node.getIsExecutable() ? EXECUTABLE : REGULAR);
     progress.advance(written);
   }
-
 }
