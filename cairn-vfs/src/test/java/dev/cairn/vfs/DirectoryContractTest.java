@@ -132,6 +132,10 @@ public abstract class DirectoryContractTest {
     assertThatThrownBy(() -> dir.stat(p("link/f"))).isInstanceOf(NotDirectoryException.class);
     assertThatThrownBy(() -> write("link/g", "x")).isInstanceOf(NotDirectoryException.class);
     assertThatThrownBy(() -> dir.symlink("x", p("link"))).isInstanceOf(FileAlreadyExistsException.class);
+    for (String unstorable : List.of("a//b", "dir/", "")) {
+      assertThatThrownBy(() -> dir.symlink(unstorable, p("bad"))).as(unstorable)
+          .isInstanceOf(IllegalArgumentException.class);
+    }
     dir.copy(p("escape"), p("escape2"));
     assertThat(dir.stat(p("escape2"))).isEqualTo(new Node.Link("../../outside"));
   }
