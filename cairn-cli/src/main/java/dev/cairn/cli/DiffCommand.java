@@ -1,20 +1,24 @@
 package dev.cairn.cli;
 
+import build.bazel.remote.execution.v2.Directory;
+import build.bazel.remote.execution.v2.DirectoryNode;
+import build.bazel.remote.execution.v2.FileNode;
+import build.bazel.remote.execution.v2.SymlinkNode;
 import dev.cairn.core.blob.BlobStore;
 import dev.cairn.core.digest.Digest;
+import dev.cairn.core.tree.MerkleCodec;
 import dev.cairn.core.tree.Name;
-import dev.cairn.vfs.CasDirectory;
-import dev.cairn.vfs.Entry;
 import dev.cairn.vfs.Node;
 import dev.cairn.vfs.TreePath;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.TreeMap;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
@@ -55,13 +59,10 @@ final class DiffCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws IOException {
-    List<Change> changes = new ArrayList<>();
+    List<Change> changes;
     try (BlobStore store = cairn.openBlobStore()) {
-      if (!a.equals(b)) {
-        diff(CasDirectory.open(store, a), CasDirectory.open(store, b), TreePath.ROOT, changes);
-      }
+      changes = changes(store, a, b);
     }
-    changes.sort(Comparator.comparing(Change::path, Name.UTF8_ORDER));
     PrintWriter out = cairn.invocation().out();
     for (Change c : changes) {
       out.println(c.kind() + " " + c.path());
@@ -69,10 +70,22 @@ final class DiffCommand implements Callable<Integer> {
     return 0;
   }
 
-  private static void diff(CasDirectory left, CasDirectory right, TreePath dir, List<Change> changes)
+  /** The differences between the trees {@code a} and {@code b}, sorted by path. */
+  static List<Change> changes(BlobStore store, Digest a, Digest b) throws IOException {
+    List<Change> changes = new ArrayList<>();
+    diff(store, a, b, TreePath.ROOT, changes);
+    changes.sort(Comparator.comparing(Change::path, Name.UTF8_ORDER));
+    return changes;
+  }
+
+  /** Compares two directories by their Directory messages, each read once. */
+  private static void diff(BlobStore store, Digest left, Digest right, TreePath dir, List<Change> changes)
       throws IOException {
-    Map<Name, Node> before = byName(left.list(dir));
-    Map<Name, Node> after = byName(right.list(dir));
+    if (left.equals(right)) {
+      return;
+    }
+    Map<Name, Node> before = entries(store, left);
+    Map<Name, Node> after = entries(store, right);
     for (var e : before.entrySet()) {
       if (!after.containsKey(e.getKey())) {
         changes.add(new Change('D', dir.resolve(e.getKey()).toString()));
@@ -85,19 +98,25 @@ final class DiffCommand implements Callable<Integer> {
       if (old == null) {
         changes.add(new Change('A', path.toString()));
       } else if (old instanceof Node.Dir o && now instanceof Node.Dir n) {
-        if (o.digest().isEmpty() || !o.digest().equals(n.digest())) {
-          diff(left, right, path, changes);
-        }
+        diff(store, o.digest().orElseThrow(), n.digest().orElseThrow(), path, changes);
       } else if (!Objects.equals(old, now)) {
         changes.add(new Change('M', path.toString()));
       }
     }
   }
 
-  private static Map<Name, Node> byName(List<Entry> entries) {
-    Map<Name, Node> map = new TreeMap<>();
-    for (Entry e : entries) {
-      map.put(e.name(), e.node());
+  private static Map<Name, Node> entries(BlobStore store, Digest directory) throws IOException {
+    Directory message = MerkleCodec.parse(store.get(directory), "directory " + directory);
+    Map<Name, Node> map = new HashMap<>();
+    for (FileNode f : message.getFilesList()) {
+      Digest d = Digest.fromProto(f.getDigest());
+      map.put(new Name(f.getName()), new Node.File(d.sizeBytes(), f.getIsExecutable(), Optional.of(d)));
+    }
+    for (DirectoryNode d : message.getDirectoriesList()) {
+      map.put(new Name(d.getName()), new Node.Dir(Optional.of(Digest.fromProto(d.getDigest()))));
+    }
+    for (SymlinkNode l : message.getSymlinksList()) {
+      map.put(new Name(l.getName()), new Node.Link(l.getTarget()));
     }
     return map;
   }

@@ -30,10 +30,10 @@ import picocli.CommandLine.Spec;
       "One operation per line, applied in order; blank lines and lines starting with # are"
           + " ignored:",
       "  mkdir PATH              create a directory and missing parents (mkdir -p)",
-      "  copy SRC DST            copy a file, symlink or tree (cp -a; into DST if a directory)",
+      "  copy SRC DST            cp -a: a file, symlink or tree; into DST if a dir",
       "  move SRC DST            move or rename (mv)",
       "  remove PATH             remove a file, symlink or whole tree (rm -r)",
-      "  import LOCALPATH DST    copy a local file or directory into the tree (as copy does)",
+      "  import LOCALPATH DST    copy a local file or tree in, as copy does",
       "  write PATH LOCALFILE    create or replace a file with a local file's bytes",
       "  symlink TARGET PATH     create a symlink (ln -s); TARGET is kept verbatim",
       "  chmod +x|-x PATH        set or clear the executable bit",

@@ -2,6 +2,11 @@ package dev.cairn.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.cairn.core.blob.InMemoryBlobStore;
+import dev.cairn.core.digest.Digest;
+import dev.cairn.vfs.CasDirectory;
+import dev.cairn.vfs.TreePath;
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -70,6 +75,26 @@ class DiffCommandTest {
         "A z",
         "A \u00e9");
     assertThat(cairn.ok("diff", edited, root).lines()).contains("A a/g", "D a/new", "D z");
+  }
+
+  @Test
+  void identicalSubtrees_areNeverRead() throws IOException {
+    InMemoryBlobStore store = new InMemoryBlobStore();
+    CasDirectory tree = CasDirectory.empty(store);
+    for (int i = 0; i < 50; i++) {
+      tree.mkdir(TreePath.parse("big/d" + i), true);
+      tree.write(TreePath.parse("big/d" + i + "/f"), new ByteArrayInputStream(new byte[] {(byte) i}));
+    }
+    Digest before = tree.snapshot();
+    tree.write(TreePath.parse("big/d7/f"), new ByteArrayInputStream(new byte[] {1, 2, 3}));
+    tree.symlink("big", TreePath.parse("link"));
+    Digest after = tree.snapshot();
+    long reads = store.calls(InMemoryBlobStore.Operation.OPEN_READ);
+
+    assertThat(DiffCommand.changes(store, before, after)).containsExactly(
+        new DiffCommand.Change('M', "big/d7/f"), new DiffCommand.Change('A', "link"));
+    assertThat(store.calls(InMemoryBlobStore.Operation.OPEN_READ) - reads)
+        .as("root, big and big/d7 of each tree, once each").isEqualTo(6);
   }
 
   @Test
