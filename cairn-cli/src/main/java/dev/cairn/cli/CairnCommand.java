@@ -65,7 +65,7 @@ public final class CairnCommand implements Callable<Integer> {
       scope = ScopeType.INHERIT,
       description = {
         "Work against a Cairn server instead of the local store: grpc://HOST:PORT[/INSTANCE]",
-        "(put, cat, import, export, ls, tree)."
+        "(put, cat, import, export, ls, tree, edit, diff)."
       })
   private String remote;
 

@@ -27,6 +27,8 @@ public final class Main {
     SUBCOMMANDS.put("export", ExportCommand::new);
     SUBCOMMANDS.put("ls", LsCommand::new);
     SUBCOMMANDS.put("tree", TreeCommand::new);
+    SUBCOMMANDS.put("edit", EditCommand::new);
+    SUBCOMMANDS.put("diff", DiffCommand::new);
     SUBCOMMANDS.put("stat", StatCommand::new);
     SUBCOMMANDS.put("gc", GcCommand::new);
   }
