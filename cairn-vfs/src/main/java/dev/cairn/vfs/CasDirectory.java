@@ -191,14 +191,7 @@ public final class CasDirectory implements Directory {
   @Override
   public synchronized void symlink(String target, TreePath link) throws IOException {
     requireNotRoot(link, "create a symlink at");
-    if (target.isEmpty() || target.indexOf('\0') >= 0) {
-      throw new IllegalArgumentException("symlink target must be non-empty and without NUL");
-    }
-    if (!Path.of(target).toString().equals(target)) {
-      // Every backend must be able to store it verbatim; a real file system path cannot.
-      throw new IllegalArgumentException("symlink target '" + target
-          + "': doubled or trailing slashes cannot be stored verbatim on every backend");
-    }
+    SymlinkTargets.requireStorable(target);
     DirT parent = parentDir(link);
     if (children(parent).containsKey(link.fileName())) {
       throw new FileAlreadyExistsException(link.toString());

@@ -433,13 +433,7 @@ public final class OsDirectory implements Directory {
   @Override
   public synchronized void symlink(String target, TreePath link) throws IOException {
     requireNotRoot(link, "create a symlink at");
-    if (target.isEmpty() || target.indexOf('\0') >= 0) {
-      throw new IllegalArgumentException("symlink target must be non-empty and without NUL");
-    }
-    if (!Path.of(target).toString().equals(target)) {
-      throw new IllegalArgumentException("symlink target '" + target
-          + "': doubled or trailing slashes cannot be stored verbatim on this file system");
-    }
+    SymlinkTargets.requireStorable(target);
     try (Dir parent = parentDir(link)) {
       if (parent.stat(link.fileName().value()) != null) {
         throw new FileAlreadyExistsException(link.toString());

@@ -227,9 +227,7 @@ public final class OverlayDirectory implements Directory {
   @Override
   public synchronized void symlink(String target, TreePath link) throws IOException {
     requireNotRoot(link, "create a symlink at");
-    if (target.isEmpty() || target.indexOf('\0') >= 0) {
-      throw new IllegalArgumentException("symlink target must be non-empty and without NUL");
-    }
+    SymlinkTargets.requireStorable(target);
     if (children(parentDir(link)).containsKey(link.fileName())) {
       throw new FileAlreadyExistsException(link.toString());
     }
