@@ -242,4 +242,36 @@ class CasFileSystemTest {
     }
     assertThatThrownBy(() -> Path.of(a.toUri())).isInstanceOf(FileSystemNotFoundException.class);
   }
+
+  @Test
+  void pathSyntax_behavesAsOnUnix() {
+    Path a = fs.getPath("/dir/sub/c.bin");
+    assertThat(a.getParent().toString()).isEqualTo("/dir/sub");
+    assertThat(a.getFileName().toString()).isEqualTo("c.bin");
+    assertThat(a.getNameCount()).isEqualTo(3);
+    assertThat(a.subpath(1, 3).toString()).isEqualTo("sub/c.bin");
+    assertThat(a.startsWith("/dir")).isTrue();
+    assertThat(a.endsWith("sub/c.bin")).isTrue();
+    assertThat(fs.getPath("/dir").relativize(fs.getPath("/a.txt")).toString())
+        .isEqualTo("../a.txt");
+    assertThat(fs.getPath("x").toAbsolutePath().toString()).isEqualTo("/x");
+    assertThat(fs.getPath("/", "dir", "b.txt").toString()).isEqualTo("/dir/b.txt");
+    assertThat(fs.getPath("/").getFileName()).isNull();
+    assertThatThrownBy(() -> fs.getPath("a\0b"))
+        .isInstanceOf(java.nio.file.InvalidPathException.class);
+  }
+
+  @Test
+  void byteChannel_seeksBackwardAndForward() throws IOException {
+    byte[] expected = Files.readAllBytes(real.resolve("dir/sub/c.bin"));
+    try (var ch = Files.newByteChannel(fs.getPath("/dir/sub/c.bin"))) {
+      var buf = java.nio.ByteBuffer.allocate(10);
+      ch.position(50_000).read(buf);
+      assertThat(buf.array()).isEqualTo(java.util.Arrays.copyOfRange(expected, 50_000, 50_010));
+      buf.clear();
+      ch.position(5).read(buf);
+      assertThat(buf.array()).isEqualTo(java.util.Arrays.copyOfRange(expected, 5, 15));
+      assertThat(ch.size()).isEqualTo(expected.length);
+    }
+  }
 }
