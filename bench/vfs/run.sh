@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# Benchmarks of the Directory API (cairn-vfs) against a real DiskBlobStore. See the section
+# "Directory API (cairn-vfs)" in docs/PERFORMANCE.md for results.
+#
+#   bench/vfs/run.sh [runs] [import-runs]     (defaults: 11 and 5)
+#
+# Needs the shaded jar: ./mvnw -o -B -q -DskipTests -pl cairn-cli -am package
+# All scratch data lives under /var/tmp/vfsbench.* and is deleted on exit.
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+cd "$root"
+export JAVA_HOME="${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}"
+java="$JAVA_HOME/bin/java"
+jar="$root/cairn-cli/target/cairn.jar"
+runs="${1:-11}"
+import_runs="${2:-5}"
+[[ -f "$jar" ]] || { echo "build first: ./mvnw -o -B -q -DskipTests -pl cairn-cli -am package" >&2; exit 1; }
+
+work="$(mktemp -d /var/tmp/vfsbench.XXXXXX)"
+trap 'rm -rf "$work"' EXIT
+
+echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(awk '/MemTotal/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo)"
+echo "java: $("$java" -version 2>&1 | head -1)"
+echo "commit: $(git -C "$root" rev-parse --short HEAD)  date: $(date -u +%FT%TZ)"
+echo "uptime: $(uptime)"
+echo
+
+# 1 and 2: CasDirectory copy+snapshot, OverlayDirectory write+snapshot.
+"$java" -cp "$jar" bench/vfs/VfsBench.java tree "$work/tree" "$runs"
+echo
+
+# 3: import of a real source tree (the JDK's src.zip), in-process and through the launcher.
+src="$work/src"
+mkdir -p "$src"
+unzip -q "$JAVA_HOME/lib/src.zip" -d "$src"
+echo "source tree: $(find "$src" -type f | wc -l) files, $(du -sh "$src" | cut -f1) (page-cached after extraction)"
+"$java" -cp "$jar" bench/vfs/VfsBench.java import "$src" "$work/import" "$import_runs"
+echo
+
+median() { sort -n | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
+now_ms() { echo $(($(date +%s%N) / 1000000)); }
+
+echo "== 3. ./cairn --store S import DIR (launcher, wall time incl. JVM start) =="
+echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
+./cairn --store "$work/cli-warmup" import "$src" >/dev/null # builds the AOT cache if missing
+rm -rf "$work/cli-warmup"
+./cairn --store "$work/cli-warmup" import "$src" >/dev/null
+rm -rf "$work/cli-warmup"
+fresh=()
+for ((i = 0; i < import_runs; i++)); do
+  t0=$(now_ms)
+  ./cairn --store "$work/cli-$i" import "$src" >/dev/null
+  fresh+=($(($(now_ms) - t0)))
+  rm -rf "$work/cli-$i"
+done
+echo "fresh store: median $(printf '%s\n' "${fresh[@]}" | median) ms (runs: ${fresh[*]})"
+./cairn --store "$work/cli-warm" import "$src" >/dev/null
+./cairn --store "$work/cli-warm" import "$src" >/dev/null
+warm=()
+for ((i = 0; i < import_runs; i++)); do
+  t0=$(now_ms)
+  ./cairn --store "$work/cli-warm" import "$src" >/dev/null
+  warm+=($(($(now_ms) - t0)))
+done
+echo "warm store:  median $(printf '%s\n' "${warm[@]}" | median) ms (runs: ${warm[*]})"
+t0=$(now_ms)
+./cairn --version >/dev/null
+echo "(launcher + JVM start alone, cairn --version: $(($(now_ms) - t0)) ms)"
+echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "uptime: $(uptime)"
