@@ -58,6 +58,13 @@ public final class CasDirectory implements Directory {
 
   private final BlobStore store;
   private DirT root; // guarded by this
+  /** Parsed Directory messages by digest: a path walked again is not read and parsed again. */
+  private final Map<Digest, Map<Name, T>> loaded = new java.util.LinkedHashMap<>(256, 0.75f, true) {
+    @Override
+    protected boolean removeEldestEntry(Map.Entry<Digest, Map<Name, T>> eldest) {
+      return size() > 4096;
+    }
+  }; // guarded by this
 
   private CasDirectory(BlobStore store, DirT root) {
     this.store = Objects.requireNonNull(store, "store");
@@ -354,6 +361,10 @@ public final class CasDirectory implements Directory {
     if (dir.children() != null) {
       return dir.children();
     }
+    Map<Name, T> cached = loaded.get(dir.digest());
+    if (cached != null) {
+      return cached;
+    }
     build.bazel.remote.execution.v2.Directory message =
         MerkleCodec.parse(store.get(dir.digest()), "directory " + dir.digest());
     Map<Name, T> children = new TreeMap<>();
@@ -366,7 +377,9 @@ public final class CasDirectory implements Directory {
     for (SymlinkNode s : message.getSymlinksList()) {
       children.put(new Name(s.getName()), new LinkT(s.getTarget()));
     }
-    return Collections.unmodifiableMap(children);
+    Map<Name, T> result = Collections.unmodifiableMap(children);
+    loaded.put(dir.digest(), result);
+    return result;
   }
 
   /** The node at {@code path}, or null if absent; a non-directory on the way is an error. */
