@@ -118,10 +118,26 @@ public enum DigestFunction {
       size += length;
     }
 
+    private byte[] chunk;
+
     @Override
     public void update(ByteBuffer buffer) {
-      size += buffer.remaining();
-      md.update(buffer);
+      int n = buffer.remaining();
+      size += n;
+      if (buffer.hasArray()) {
+        md.update(buffer.array(), buffer.arrayOffset() + buffer.position(), n);
+        buffer.position(buffer.limit());
+        return;
+      }
+      // MessageDigest's own direct-buffer path copies in small steps; do it in large ones.
+      if (chunk == null) {
+        chunk = new byte[64 * 1024];
+      }
+      while (buffer.hasRemaining()) {
+        int c = Math.min(chunk.length, buffer.remaining());
+        buffer.get(chunk, 0, c);
+        md.update(chunk, 0, c);
+      }
     }
 
     @Override
