@@ -64,6 +64,7 @@ public final class DiskBlobStore implements BlobStore {
   private final ReentrantLock lock = new ReentrantLock();
   private final BlobIndex index; // guarded by lock
   private volatile long maxSizeBytes;
+  private boolean closed; // guarded by lock
   private final AtomicLong evictions = new AtomicLong();
   private final AtomicLong tempCounter = new AtomicLong();
 
@@ -100,9 +101,32 @@ public final class DiskBlobStore implements BlobStore {
     Files.createDirectories(root.resolve("tmp"));
     cleanTemp(root.resolve("tmp"));
     BlobIndex index = IndexScan.scan(cas);
+    LruSnapshot.replay(lruFile(root, config.digestFunction()), index);
     DiskBlobStore store = new DiskBlobStore(config, max, index);
     store.evictTo(max);
     return store;
+  }
+
+  private static Path lruFile(Path root, DigestFunction function) {
+    return root.resolve("cas").resolve(function.cliName() + ".lru");
+  }
+
+  /**
+   * Saves the order of last use so the next open evicts in the right order. Further use of the
+   * store after close is not allowed.
+   */
+  @Override
+  public void close() throws IOException {
+    lock.lock();
+    try {
+      if (closed) {
+        return;
+      }
+      closed = true;
+      LruSnapshot.save(index, lruFile(root, function));
+    } finally {
+      lock.unlock();
+    }
   }
 
   /** The store's directory. */

@@ -1,0 +1,170 @@
+package dev.cairn.core.tree;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import build.bazel.remote.execution.v2.Directory;
+import build.bazel.remote.execution.v2.DirectoryNode;
+import build.bazel.remote.execution.v2.FileNode;
+import dev.cairn.core.blob.InMemoryBlobStore;
+import dev.cairn.core.digest.Digest;
+import dev.cairn.core.digest.DigestFunction;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryNotEmptyException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class MerkleTreeBuilderTest {
+  @TempDir Path dir;
+  private final InMemoryBlobStore store = new InMemoryBlobStore();
+
+  private Digest importTree(Path root) throws IOException {
+    return new MerkleTreeBuilder(store).build(root).root();
+  }
+
+  @Test
+  void emptyDirectory_hasTheEmptyDigest() throws IOException {
+    Path empty = Files.createDirectory(dir.resolve("empty"));
+    assertThat(importTree(empty)).isEqualTo(DigestFunction.SHA256.emptyDigest());
+  }
+
+  @Test
+  void oneFile_encodesAsTheProtocolSays() throws IOException {
+    Path root = Files.createDirectory(dir.resolve("one"));
+    Files.writeString(root.resolve("a"), "hello\n");
+    String fileHash = DigestFunction.SHA256.digestOf("hello\n".getBytes(StandardCharsets.US_ASCII)).hash();
+    // Hand-written protobuf wire bytes of Directory{files:[{name:"a", digest:{hash, size:6}}]}.
+    ByteArrayOutputStream wire = new ByteArrayOutputStream();
+    wire.write(new byte[] {0x0a, 0x49, 0x0a, 0x01, 'a', 0x12, 0x44, 0x0a, 0x40});
+    wire.writeBytes(fileHash.getBytes(StandardCharsets.US_ASCII));
+    wire.write(new byte[] {0x10, 0x06});
+    assertThat(importTree(root)).isEqualTo(DigestFunction.SHA256.digestOf(wire.toByteArray()));
+  }
+
+  @Test
+  void canonicalOrder_isUtf8_notUtf16() throws IOException {
+    Path root = Files.createDirectory(dir.resolve("order"));
+    for (String name : List.of("z.txt", "\uD83D\uDE00.txt", "\uFFFD.txt", "A", "a")) {
+      Files.writeString(root.resolve(name), name);
+    }
+    Directory d = new TreeWalker(store).load(importTree(root));
+    assertThat(d.getFilesList()).extracting(FileNode::getName)
+        .containsExactly("A", "a", "z.txt", "\uFFFD.txt", "\uD83D\uDE00.txt");
+  }
+
+  @Test
+  void execBits_symlinks_emptyDirs_areRecorded() throws IOException {
+    Path root = Files.createDirectory(dir.resolve("kinds"));
+    Path tool = Files.writeString(root.resolve("tool"), "#!/bin/sh\n");
+    Files.setPosixFilePermissions(tool, PosixFilePermissions.fromString("rwxr-xr-x"));
+    Files.writeString(root.resolve("data"), "x");
+    Files.createDirectories(root.resolve("empty/nested-empty"));
+    Files.createSymbolicLink(root.resolve("link"), Path.of("../outside/target"));
+    Files.createSymbolicLink(root.resolve("abs"), Path.of("/etc/hostname"));
+    Directory d = new TreeWalker(store).load(importTree(root));
+    assertThat(d.getFilesList()).extracting(FileNode::getName, FileNode::getIsExecutable)
+        .containsExactly(org.assertj.core.groups.Tuple.tuple("data", false),
+            org.assertj.core.groups.Tuple.tuple("tool", true));
+    assertThat(d.getSymlinksList()).extracting(s -> s.getName() + "->" + s.getTarget())
+        .containsExactly("abs->/etc/hostname", "link->../outside/target");
+    DirectoryNode empty = d.getDirectories(0);
+    Directory emptyDir = new TreeWalker(store).load(Digest.fromProto(empty.getDigest()));
+    assertThat(emptyDir.getDirectoriesList()).extracting(DirectoryNode::getName).containsExactly("nested-empty");
+  }
+
+  @Test
+  void specialFile_isRefused_namingThePath() throws Exception {
+    Path root = Files.createDirectory(dir.resolve("special"));
+    Path fifo = root.resolve("pipe");
+    Process p = new ProcessBuilder("mkfifo", fifo.toString()).start();
+    assertThat(p.waitFor()).isZero();
+    assertThatThrownBy(() -> importTree(root))
+        .isInstanceOf(SpecialFileException.class)
+        .hasMessageContaining(fifo.toString())
+        .hasMessageContaining("fifo");
+  }
+
+  @Test
+  void missingDirectory_isAClearError() {
+    assertThatThrownBy(() -> importTree(dir.resolve("nope")))
+        .isInstanceOf(java.nio.file.NoSuchFileException.class)
+        .hasMessageContaining("nope");
+  }
+
+  @Test
+  void identicalFiles_areStoredOnce_andReimportStoresNothing() throws IOException {
+    Path root = Files.createDirectory(dir.resolve("dups"));
+    for (int i = 0; i < 20; i++) {
+      Files.writeString(root.resolve("copy" + i), "same content");
+    }
+    MerkleTreeBuilder.Result first = new MerkleTreeBuilder(store).build(root);
+    assertThat(first.files()).isEqualTo(20);
+    assertThat(store.size()).isEqualTo(2); // one file blob, one Directory blob
+    MerkleTreeBuilder.Result second = new MerkleTreeBuilder(store).build(root);
+    assertThat(second.root()).isEqualTo(first.root());
+    assertThat(second.blobsStored()).isZero();
+  }
+
+  @Test
+  void export_refusesNonEmptyTarget() throws IOException {
+    Path root = Files.createDirectory(dir.resolve("src"));
+    Files.writeString(root.resolve("f"), "x");
+    Digest d = importTree(root);
+    Path target = Files.createDirectory(dir.resolve("target"));
+    Files.writeString(target.resolve("existing"), "keep me");
+    assertThatThrownBy(() -> new TreeExporter(store).export(d, target))
+        .isInstanceOf(DirectoryNotEmptyException.class);
+    assertThat(Files.readString(target.resolve("existing"))).isEqualTo("keep me");
+  }
+
+  @Test
+  void export_ofHostileTree_writesNothingOutside() throws IOException {
+    // A Directory message naming "..": a hostile or corrupt tree must be refused, not followed.
+    Digest file = store.put("evil".getBytes(StandardCharsets.US_ASCII));
+    Directory evil = Directory.newBuilder()
+        .addFiles(FileNode.newBuilder().setName("..").setDigest(file.toProto())).build();
+    Digest root = store.put(evil.toByteArray());
+    Path target = dir.resolve("out");
+    assertThatThrownBy(() -> new TreeExporter(store).export(root, target))
+        .isInstanceOf(InvalidTreeException.class)
+        .hasMessageContaining("..");
+    List<Path> written = new ArrayList<>();
+    try (var s = Files.walk(dir)) {
+      s.filter(Files::isRegularFile).forEach(written::add);
+    }
+    assertThat(written).isEmpty();
+  }
+
+  @Test
+  void unsortedDirectory_isRejectedAsNotCanonical() throws IOException {
+    Digest a = store.put("a".getBytes(StandardCharsets.US_ASCII));
+    Directory unsorted = Directory.newBuilder()
+        .addFiles(FileNode.newBuilder().setName("b").setDigest(a.toProto()))
+        .addFiles(FileNode.newBuilder().setName("a").setDigest(a.toProto())).build();
+    Digest root = store.put(unsorted.toByteArray());
+    assertThatThrownBy(() -> new TreeWalker(store).load(root))
+        .isInstanceOf(InvalidTreeException.class)
+        .hasMessageContaining("canonical order");
+  }
+
+  @Test
+  void resolve_findsNodesByPath_andRejectsEscapes() throws IOException {
+    Path root = Files.createDirectory(dir.resolve("res"));
+    Files.createDirectories(root.resolve("a/b"));
+    Files.writeString(root.resolve("a/b/c.txt"), "c");
+    Digest d = importTree(root);
+    TreeWalker walker = new TreeWalker(store);
+    assertThat(walker.resolve(d, "a/b/c.txt")).isInstanceOf(TreeWalker.FileEntry.class);
+    assertThat(walker.resolve(d, "a/b")).isInstanceOf(TreeWalker.DirectoryEntry.class);
+    assertThatThrownBy(() -> walker.resolve(d, "a/../a")).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> walker.resolve(d, "a/nope")).isInstanceOf(java.nio.file.NoSuchFileException.class);
+    assertThatThrownBy(() -> walker.resolve(d, "a/b/c.txt/d")).isInstanceOf(java.nio.file.NotDirectoryException.class);
+  }
+}

@@ -1,0 +1,228 @@
+package dev.cairn.store.disk;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.cairn.core.blob.BlobNotFoundException;
+import dev.cairn.core.blob.BlobStore;
+import dev.cairn.core.blob.StoreFullException;
+import dev.cairn.core.digest.Digest;
+import dev.cairn.core.digest.DigestFunction;
+import dev.cairn.testing.BlobStoreContractTest;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class DiskBlobStoreTest extends BlobStoreContractTest {
+  @TempDir Path dir;
+  private final List<DiskBlobStore> opened = new ArrayList<>();
+
+  @Override
+  protected BlobStore newStore() throws IOException {
+    return open(DiskStoreConfig.at(dir.resolve("store")));
+  }
+
+  private DiskBlobStore open(DiskStoreConfig config) throws IOException {
+    DiskBlobStore s = DiskBlobStore.open(config);
+    opened.add(s);
+    return s;
+  }
+
+  private DiskBlobStore disk() {
+    return (DiskBlobStore) store;
+  }
+
+  /** The invariant after every test: the index matches the files on disk exactly. */
+  @AfterEach
+  void indexMatchesDisk() throws IOException {
+    for (DiskBlobStore s : opened) {
+      List<String> onDisk;
+      Path cas = s.root().resolve("cas").resolve(s.digestFunction().cliName());
+      try (Stream<Path> files = Files.walk(cas)) {
+        onDisk = files.filter(Files::isRegularFile).map(p -> p.getFileName().toString()).sorted().toList();
+      }
+      long bytes = onDisk.stream().mapToLong(n -> Long.parseLong(n.substring(65))).sum();
+      DiskBlobStore.Stats stats = s.stats();
+      if (s == opened.getLast()) {
+        assertThat(stats.blobCount()).as("blob count vs files on disk").isEqualTo(onDisk.size());
+        assertThat(stats.bytesUsed()).as("bytes used vs files on disk").isEqualTo(bytes);
+      }
+      assertThat(stats.bytesUsed()).isLessThanOrEqualTo(stats.maxSizeBytes());
+    }
+  }
+
+  @Test
+  void blobs_surviveRestart() throws IOException {
+    byte[] data = randomBytes(4096, 1);
+    Digest d = store.put(data);
+    store.close();
+    store = open(DiskStoreConfig.at(dir.resolve("store")));
+    assertThat(store.get(d)).isEqualTo(data);
+    assertThat(disk().stats().blobCount()).isEqualTo(1);
+    assertThat(disk().stats().bytesUsed()).isEqualTo(4096);
+  }
+
+  @Test
+  void blobFiles_areReadOnly_andNamedByDigest() throws IOException {
+    Digest d = store.put(randomBytes(10, 2));
+    Path file = disk().pathOf(d).orElseThrow();
+    assertThat(file.getFileName().toString()).isEqualTo(d.hash() + "-10");
+    assertThat(file.getParent().getFileName().toString()).isEqualTo(d.hash().substring(0, 2));
+    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(file))).isEqualTo("r--r--r--");
+  }
+
+  @Test
+  void eviction_dropsLeastRecentlyUsed() throws IOException {
+    store = open(DiskStoreConfig.at(dir.resolve("small")).withMaxSize(3000));
+    Digest a = store.put(randomBytes(1000, 10));
+    Digest b = store.put(randomBytes(1000, 11));
+    Digest c = store.put(randomBytes(1000, 12));
+    store.findMissing(List.of(a)); // a is now more recent than b
+    Digest e = store.put(randomBytes(1000, 13));
+    assertThat(store.findMissing(List.of(a, b, c, e))).containsExactly(b);
+    assertThat(disk().stats().evictions()).isEqualTo(1);
+    assertThat(disk().stats().bytesUsed()).isEqualTo(3000);
+  }
+
+  @Test
+  void blobLargerThanLimit_isRefusedClearly() throws IOException {
+    store = open(DiskStoreConfig.at(dir.resolve("tiny")).withMaxSize(100));
+    byte[] data = randomBytes(101, 14);
+    assertThatThrownBy(() -> store.put(data))
+        .isInstanceOf(StoreFullException.class)
+        .hasMessageContaining("larger than the store's limit");
+  }
+
+  @Test
+  void maxSize_isRemembered_andLowerLimitEvictsAtOpen() throws IOException {
+    Path root = dir.resolve("remember");
+    DiskBlobStore first = open(DiskStoreConfig.at(root).withMaxSize(5000));
+    for (int i = 0; i < 4; i++) {
+      first.put(randomBytes(1000, 20 + i));
+    }
+    first.close();
+    DiskBlobStore second = open(DiskStoreConfig.at(root));
+    assertThat(second.stats().maxSizeBytes()).isEqualTo(5000);
+    second.close();
+    DiskBlobStore third = open(DiskStoreConfig.at(root).withMaxSize(2000));
+    assertThat(third.stats().bytesUsed()).isEqualTo(2000);
+    store = third;
+  }
+
+  @Test
+  void lruOrder_survivesRestart() throws IOException {
+    Path root = dir.resolve("order");
+    DiskBlobStore first = open(DiskStoreConfig.at(root).withMaxSize(3000));
+    Digest a = first.put(randomBytes(1000, 80));
+    Digest b = first.put(randomBytes(1000, 81));
+    Digest c = first.put(randomBytes(1000, 82));
+    first.findMissing(List.of(b));
+    first.findMissing(List.of(a)); // use order now: c, b, a
+    first.close();
+    store = open(DiskStoreConfig.at(root));
+    Digest e = store.put(randomBytes(1000, 83));
+    assertThat(store.findMissing(List.of(a, b, c, e))).containsExactly(c);
+    // That lookup touched a, b, e in this order, so a is now the oldest.
+    disk().gc(2000);
+    assertThat(store.findMissing(List.of(a, b, e))).containsExactly(a);
+  }
+
+  @Test
+  void gc_evictsDownToTarget() throws IOException {
+    for (int i = 0; i < 10; i++) {
+      store.put(randomBytes(100, 30 + i));
+    }
+    assertThat(disk().gc(450)).isEqualTo(600);
+    assertThat(disk().stats().bytesUsed()).isEqualTo(400);
+  }
+
+  @Test
+  void readerKeepsItsBytes_whenBlobIsEvictedMidRead() throws IOException {
+    byte[] data = randomBytes(2 * 1024 * 1024, 40);
+    Digest d = store.put(data);
+    try (InputStream in = store.openRead(d, 0)) {
+      byte[] head = in.readNBytes(1000);
+      disk().gc(0);
+      assertThat(store.findMissing(List.of(d))).containsExactly(d);
+      byte[] rest = in.readAllBytes();
+      assertThat(head.length + rest.length).isEqualTo(data.length);
+      assertThat(rest[rest.length - 1]).isEqualTo(data[data.length - 1]);
+    }
+  }
+
+  @Test
+  void truncatedBlobFile_isDroppedNotServed() throws IOException {
+    byte[] data = randomBytes(10_000, 50);
+    Digest d = store.put(data);
+    Path file = disk().pathOf(d).orElseThrow();
+    file.toFile().setWritable(true);
+    try (var ch = java.nio.channels.FileChannel.open(file, java.nio.file.StandardOpenOption.WRITE)) {
+      ch.truncate(0); // what a power cut without fsync can leave behind
+    }
+    assertThatThrownBy(() -> store.get(d)).isInstanceOf(BlobNotFoundException.class);
+    assertThat(Files.exists(file)).isFalse();
+    store.put(d, data);
+    assertThat(store.get(d)).isEqualTo(data);
+  }
+
+  @Test
+  void staleTempFiles_ofDeadProcesses_areRemovedAtOpen() throws IOException {
+    Path root = dir.resolve("temps");
+    open(DiskStoreConfig.at(root)).close();
+    Path stale = root.resolve("tmp").resolve("999999999-1-abc.tmp");
+    Path foreign = root.resolve("tmp").resolve("junk");
+    Files.writeString(stale, "partial");
+    Files.writeString(foreign, "x");
+    store = open(DiskStoreConfig.at(root));
+    assertThat(stale).doesNotExist();
+    assertThat(foreign).doesNotExist();
+  }
+
+  @Test
+  void blobsWrittenByAnotherProcess_areAdopted() throws IOException {
+    Path root = dir.resolve("shared");
+    DiskBlobStore a = open(DiskStoreConfig.at(root));
+    DiskBlobStore b = open(DiskStoreConfig.at(root));
+    byte[] data = randomBytes(321, 60);
+    Digest d = a.put(data);
+    assertThat(b.findMissing(List.of(d))).isEmpty();
+    assertThat(b.get(d)).isEqualTo(data);
+    a.close();
+    store = b;
+  }
+
+  @Test
+  void digestFunctions_keepSeparateDirectories() throws IOException {
+    Path root = dir.resolve("both");
+    DiskBlobStore sha = open(DiskStoreConfig.at(root));
+    DiskBlobStore blake = open(DiskStoreConfig.at(root).withDigestFunction(DigestFunction.BLAKE3));
+    byte[] data = randomBytes(77, 70);
+    Digest ds = sha.put(data);
+    Digest db = blake.put(data);
+    assertThat(ds).isNotEqualTo(db);
+    assertThat(blake.get(db)).isEqualTo(data);
+    assertThat(sha.findMissing(List.of(db))).containsExactly(db);
+    sha.close();
+    store = blake;
+  }
+
+  @Test
+  void unexpectedFilesInStore_areIgnored() throws IOException {
+    Path root = dir.resolve("junk");
+    open(DiskStoreConfig.at(root)).close();
+    Path shard = root.resolve("cas/sha256/ab");
+    Files.createDirectories(shard);
+    Files.writeString(shard.resolve("not-a-blob"), "x");
+    store = open(DiskStoreConfig.at(root));
+    assertThat(disk().stats().blobCount()).isZero();
+    Files.delete(shard.resolve("not-a-blob"));
+  }
+}
