@@ -86,6 +86,14 @@ public final class StoreStartupBench {
       System.out.printf("generated %,d blob files in %.1f s%n", blobs, (System.nanoTime() - t0) / 1e9);
     }
     Path lru = store.resolve("cas").resolve(DigestFunction.SHA256.cliName() + ".lru");
+    System.out.println("load average before: " + loadAverage());
+
+    List<Map<String, Long>> listing = new ArrayList<>();
+    for (int r = 0; r < runs; r++) {
+      listing.add(launch(store, "list", false, jvmArgs));
+      System.out.printf("  directory listing only, run %d: %d ms for %,d names%n",
+          r + 1, listing.getLast().get("openMs"), listing.getLast().get("blobs"));
+    }
 
     List<Map<String, Long>> first = new ArrayList<>();
     for (int r = 0; r < runs; r++) {
@@ -102,11 +110,22 @@ public final class StoreStartupBench {
     }
     System.out.printf("LRU snapshot file: %,d bytes%n", Files.size(lru));
 
+    System.out.println("load average after: " + loadAverage());
     System.out.println();
+    System.out.printf("listing only: median %d ms (the floor: readdir + one String per name)%n",
+        median(listing, "openMs"));
     summary("first open", first, blobs);
     summary("reopen    ", reopen, blobs);
     System.out.printf("close with %,d blobs (writes the snapshot): %d ms%n",
         blobs, closing.get("closeMs"));
+  }
+
+  private static String loadAverage() {
+    try {
+      return Files.readString(Path.of("/proc/loadavg")).strip();
+    } catch (IOException e) {
+      return "unknown";
+    }
   }
 
   private static void report(String what, int run, Map<String, Long> m) {
@@ -170,6 +189,13 @@ public final class StoreStartupBench {
 
   private static void child(String[] args) throws Exception {
     Path store = Path.of(args[1]);
+    if (args[2].equals("list")) {
+      long t0 = System.nanoTime();
+      long names = listOnly(store.resolve("cas").resolve(DigestFunction.SHA256.cliName()));
+      System.out.printf("RESULT openMs=%d heapBytes=0 allocatedBytes=0 blobs=%d closeMs=0%n",
+          (System.nanoTime() - t0) / 1_000_000, names);
+      return;
+    }
     boolean close = args[2].equals("close");
     boolean histogram = Boolean.parseBoolean(args[3]);
     var threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
@@ -194,6 +220,27 @@ public final class StoreStartupBench {
     Reference.reachabilityFence(opened);
     System.out.printf("RESULT openMs=%d heapBytes=%d allocatedBytes=%d blobs=%d closeMs=%d%n",
         openNanos / 1_000_000, heapAfter - heapBefore, allocated, count, closeNanos / 1_000_000);
+  }
+
+  /**
+   * The floor under {@code open}: the same two-level directory listing IndexScan does, turning
+   * each entry into a name String, with no parsing and no index.
+   */
+  private static long listOnly(Path cas) throws IOException {
+    long names = 0;
+    try (var shards = Files.newDirectoryStream(cas)) {
+      for (Path shard : shards) {
+        if (!Files.isDirectory(shard)) {
+          continue;
+        }
+        try (var blobs = Files.newDirectoryStream(shard)) {
+          for (Path blob : blobs) {
+            names += blob.getFileName().toString().isEmpty() ? 0 : 1;
+          }
+        }
+      }
+    }
+    return names;
   }
 
   /** Heap in use after full collections, i.e. live objects only (G1 and ZGC both honour gc()). */

@@ -1,0 +1,128 @@
+#!/usr/bin/env bash
+# Cairn import vs sha256sum on the JDK's own sources (lib/src.zip, tens of thousands of files).
+#
+# Measures, in one run, with the tree in the page cache:
+#   (a) cairn import DIR into a fresh empty store   (hash + write every blob + Directory messages)
+#   (b) cairn import DIR again into the warm store  (hash every file; nothing new to write)
+#   (c) find DIR -type f -print0 | xargs -0 -P2 sha256sum > /dev/null   (the bar: hash only)
+#   (d) cairn import of an empty directory into the warm store  (fixed cost: JVM start, store open)
+# and prints medians and the ratios a/c and b/c (goal: <= 1.0).
+#
+# Usage: bench/import-vs-sha256sum.sh            (RUNS=5 by default; SRC_ZIP to use another zip)
+# Uses hyperfine when installed (apt-get install -y hyperfine), else `date +%s.%N`, median of RUNS.
+# Until the `./cairn` launcher exists at the repository root, `cairn import` is
+# dev.cairn.bench.ImportMain from bench/target/benchmarks.jar: the same MerkleTreeBuilder over
+# DiskBlobStore.open(DiskStoreConfig.at(store)) that `cairn import` runs.
+set -euo pipefail
+
+REPO=$(cd "$(dirname "$0")/.." && pwd)
+export JAVA_HOME=${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}
+export LC_ALL=C.UTF-8
+JAVA=$JAVA_HOME/bin/java
+SRC_ZIP=${SRC_ZIP:-/usr/lib/jvm/temurin-25-jdk-amd64/lib/src.zip}
+RUNS=${RUNS:-5}
+JAR=$REPO/bench/target/benchmarks.jar
+
+WORK=$(mktemp -d /tmp/cairn-import-bench.XXXXXX)
+trap 'rm -rf "$WORK"' EXIT
+DIR=$WORK/src
+EMPTY=$WORK/empty
+STORE_FRESH=$WORK/store-fresh
+STORE_WARM=$WORK/store-warm
+mkdir -p "$DIR" "$EMPTY"
+
+q() { printf '%q' "$1"; }
+
+if [ -x "$REPO/cairn" ]; then
+  IMPLEMENTATION="./cairn import --store STORE DIR"
+  import_cmd() { printf '%s import --store %s %s' "$(q "$REPO/cairn")" "$(q "$1")" "$(q "$2")"; }
+else
+  if [ ! -f "$JAR" ]; then
+    echo "building $JAR ..." >&2
+    (cd "$REPO" && ./mvnw -B -q -o package -pl bench -am -DskipTests >&2)
+  fi
+  IMPLEMENTATION="java -cp bench/target/benchmarks.jar dev.cairn.bench.ImportMain STORE DIR (./cairn not on this branch yet)"
+  import_cmd() { printf '%s -cp %s dev.cairn.bench.ImportMain %s %s' \
+    "$(q "$JAVA")" "$(q "$JAR")" "$(q "$1")" "$(q "$2")"; }
+fi
+SHA_CMD="find $(q "$DIR") -type f -print0 | xargs -0 -P2 sha256sum > /dev/null"
+
+echo "== extracting $SRC_ZIP"
+if command -v unzip >/dev/null; then
+  unzip -q "$SRC_ZIP" -d "$DIR"
+else
+  /usr/bin/python3 -m zipfile -e "$SRC_ZIP" "$DIR"
+fi
+FILES=$(find "$DIR" -type f | wc -l)
+DIRS=$(find "$DIR" -type d | wc -l)
+BYTES=$(find "$DIR" -type f -printf '%s\n' | awk '{s += $1} END {print s}')
+
+echo "== warming the page cache"
+find "$DIR" -type f -print0 | xargs -0 cat > /dev/null
+sync
+
+echo "== machine"
+echo "date:     $(date -u '+%Y-%m-%d %H:%M UTC')"
+echo "cpu:      $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //')"
+echo "kernel:   $(uname -r); file system of $WORK: $(df -T "$WORK" | awk 'NR==2 {print $2}')"
+echo "java:     $("$JAVA" -version 2>&1 | head -1)"
+echo "git:      $(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo '?')"
+echo "tree:     $FILES files, $DIRS directories, $BYTES bytes"
+echo "cairn:    $IMPLEMENTATION"
+echo "runs:     $RUNS per command"
+
+echo "== correctness: one import, then the same root again from the warm store"
+ROOT1=$(bash -c "$(import_cmd "$STORE_WARM" "$DIR")")
+ROOT2=$(bash -c "$(import_cmd "$STORE_WARM" "$DIR")")
+echo "root digest: $ROOT1"
+[ "$ROOT1" = "$ROOT2" ] || { echo "root digests differ: $ROOT1 vs $ROOT2" >&2; exit 1; }
+rm -rf "$STORE_FRESH"
+
+# measure NAME PREPARE COMMAND -> writes $WORK/NAME.median (seconds)
+if command -v hyperfine >/dev/null; then
+  TIMER="hyperfine $(hyperfine --version | cut -d' ' -f2)"
+  measure() {
+    local name=$1 prepare=$2 cmd=$3
+    local args=(--runs "$RUNS" --style basic --export-json "$WORK/$name.json" -n "$name")
+    if [ -n "$prepare" ]; then args+=(--prepare "$prepare"); else args+=(--warmup 1); fi
+    hyperfine "${args[@]}" "$cmd"
+    /usr/bin/python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["results"][0]["median"])' \
+      "$WORK/$name.json" > "$WORK/$name.median"
+  }
+else
+  TIMER="date +%s.%N, median of $RUNS"
+  measure() {
+    local name=$1 prepare=$2 cmd=$3 times=() i t0 t1
+    [ -n "$prepare" ] || bash -c "$cmd" > /dev/null   # warm-up run
+    for ((i = 0; i < RUNS; i++)); do
+      [ -z "$prepare" ] || bash -c "$prepare"
+      t0=$(date +%s.%N)
+      bash -c "$cmd" > /dev/null
+      t1=$(date +%s.%N)
+      times+=("$(echo "$t1 - $t0" | bc -l)")
+      echo "  $name run $((i + 1)): ${times[-1]} s"
+    done
+    printf '%s\n' "${times[@]}" | sort -g | awk '{a[NR] = $1} END {
+      if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }' \
+      > "$WORK/$name.median"
+  }
+fi
+echo "== timing with $TIMER"
+
+measure fresh "rm -rf $(q "$STORE_FRESH"); sync" "$(import_cmd "$STORE_FRESH" "$DIR")"
+measure warm "" "$(import_cmd "$STORE_WARM" "$DIR")"
+measure sha256sum "" "$SHA_CMD"
+measure fixed-cost "" "$(import_cmd "$STORE_WARM" "$EMPTY")"
+
+A=$(cat "$WORK/fresh.median")
+B=$(cat "$WORK/warm.median")
+C=$(cat "$WORK/sha256sum.median")
+D=$(cat "$WORK/fixed-cost.median")
+echo
+echo "== medians ($RUNS runs each, $FILES files, $BYTES bytes, $(nproc) cores)"
+awk -v a="$A" -v b="$B" -v c="$C" -v d="$D" -v bytes="$BYTES" 'BEGIN {
+  printf "(a) cairn import, fresh store:      %7.3f s  %6.0f MB/s   ratio a/c = %.2f %s\n", a, bytes / a / 1e6, a / c, (a / c <= 1.0 ? "(goal met)" : "(goal <= 1.0 MISSED)")
+  printf "(b) cairn import, warm store:       %7.3f s  %6.0f MB/s   ratio b/c = %.2f %s\n", b, bytes / b / 1e6, b / c, (b / c <= 1.0 ? "(goal met)" : "(goal <= 1.0 MISSED)")
+  printf "(c) find | xargs -P2 sha256sum:     %7.3f s  %6.0f MB/s\n", c, bytes / c / 1e6
+  printf "(d) cairn import of an empty dir:   %7.3f s  (JVM start + store open + close; part of a and b)\n", d
+}'
