@@ -6,7 +6,12 @@
 #   (b) cairn import DIR again into the warm store  (hash every file; nothing new to write)
 #   (c) find DIR -type f -print0 | xargs -0 -P2 sha256sum > /dev/null   (the bar: hash only)
 #   (d) cairn import of an empty directory into the warm store  (fixed cost: JVM start, store open)
-# and prints medians and the ratios a/c and b/c (goal: <= 1.0).
+#   (e) cp -r DIR COPY into a fresh directory  (reference: what creating this many files costs here)
+# and prints medians and the ratios a/c and b/c (goal: <= 1.0), and a/e.
+#
+# A fresh store (or copy) per run is made by moving the previous one aside, not deleting it: on
+# this machine's ext4 (mounted with `discard`), deleting ~16k files makes the next ~16k file
+# creations up to 20x slower for a while, which would measure the deletion, not the import.
 #
 # Usage: bench/import-vs-sha256sum.sh            (RUNS=5 by default; SRC_ZIP to use another zip)
 # Uses hyperfine when installed (apt-get install -y hyperfine), else `date +%s.%N`, median of RUNS.
@@ -29,7 +34,9 @@ DIR=$WORK/src
 EMPTY=$WORK/empty
 STORE_FRESH=$WORK/store-fresh
 STORE_WARM=$WORK/store-warm
-mkdir -p "$DIR" "$EMPTY"
+COPY=$WORK/copy
+TRASH=$WORK/trash
+mkdir -p "$DIR" "$EMPTY" "$TRASH"
 
 q() { printf '%q' "$1"; }
 
@@ -46,6 +53,8 @@ else
     "$(q "$JAVA")" "$(q "$JAR")" "$(q "$1")" "$(q "$2")"; }
 fi
 SHA_CMD="find $(q "$DIR") -type f -print0 | xargs -0 -P2 sha256sum > /dev/null"
+# Moves $1 aside (deleted at exit with the rest of $WORK), so the next run starts empty.
+set_aside() { printf 'if [ -e %s ]; then mv %s %s/$(date +%%s%%N); fi; sync' "$(q "$1")" "$(q "$1")" "$(q "$TRASH")"; }
 
 echo "== extracting $SRC_ZIP"
 if command -v unzip >/dev/null; then
@@ -76,15 +85,14 @@ ROOT1=$(bash -c "$(import_cmd "$STORE_WARM" "$DIR")")
 ROOT2=$(bash -c "$(import_cmd "$STORE_WARM" "$DIR")")
 echo "root digest: $ROOT1"
 [ "$ROOT1" = "$ROOT2" ] || { echo "root digests differ: $ROOT1 vs $ROOT2" >&2; exit 1; }
-rm -rf "$STORE_FRESH"
 
 # measure NAME PREPARE COMMAND -> writes $WORK/NAME.median (seconds)
 if command -v hyperfine >/dev/null; then
   TIMER="hyperfine $(hyperfine --version | cut -d' ' -f2)"
   measure() {
     local name=$1 prepare=$2 cmd=$3
-    local args=(--runs "$RUNS" --style basic --export-json "$WORK/$name.json" -n "$name")
-    if [ -n "$prepare" ]; then args+=(--prepare "$prepare"); else args+=(--warmup 1); fi
+    local args=(--runs "$RUNS" --warmup 1 --style basic --export-json "$WORK/$name.json" -n "$name")
+    if [ -n "$prepare" ]; then args+=(--prepare "$prepare"); fi
     hyperfine "${args[@]}" "$cmd"
     /usr/bin/python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["results"][0]["median"])' \
       "$WORK/$name.json" > "$WORK/$name.median"
@@ -93,7 +101,8 @@ else
   TIMER="date +%s.%N, median of $RUNS"
   measure() {
     local name=$1 prepare=$2 cmd=$3 times=() i t0 t1
-    [ -n "$prepare" ] || bash -c "$cmd" > /dev/null   # warm-up run
+    [ -z "$prepare" ] || bash -c "$prepare"
+    bash -c "$cmd" > /dev/null   # warm-up run
     for ((i = 0; i < RUNS; i++)); do
       [ -z "$prepare" ] || bash -c "$prepare"
       t0=$(date +%s.%N)
@@ -109,20 +118,25 @@ else
 fi
 echo "== timing with $TIMER"
 
-measure fresh "rm -rf $(q "$STORE_FRESH"); sync" "$(import_cmd "$STORE_FRESH" "$DIR")"
+echo "load average before: $(cat /proc/loadavg)"
+measure fresh "$(set_aside "$STORE_FRESH")" "$(import_cmd "$STORE_FRESH" "$DIR")"
 measure warm "" "$(import_cmd "$STORE_WARM" "$DIR")"
 measure sha256sum "" "$SHA_CMD"
 measure fixed-cost "" "$(import_cmd "$STORE_WARM" "$EMPTY")"
+measure cp "$(set_aside "$COPY")" "cp -r $(q "$DIR") $(q "$COPY")"
+echo "load average after: $(cat /proc/loadavg)"
 
 A=$(cat "$WORK/fresh.median")
 B=$(cat "$WORK/warm.median")
 C=$(cat "$WORK/sha256sum.median")
 D=$(cat "$WORK/fixed-cost.median")
+E=$(cat "$WORK/cp.median")
 echo
 echo "== medians ($RUNS runs each, $FILES files, $BYTES bytes, $(nproc) cores)"
-awk -v a="$A" -v b="$B" -v c="$C" -v d="$D" -v bytes="$BYTES" 'BEGIN {
+awk -v a="$A" -v b="$B" -v c="$C" -v d="$D" -v e="$E" -v bytes="$BYTES" 'BEGIN {
   printf "(a) cairn import, fresh store:      %7.3f s  %6.0f MB/s   ratio a/c = %.2f %s\n", a, bytes / a / 1e6, a / c, (a / c <= 1.0 ? "(goal met)" : "(goal <= 1.0 MISSED)")
   printf "(b) cairn import, warm store:       %7.3f s  %6.0f MB/s   ratio b/c = %.2f %s\n", b, bytes / b / 1e6, b / c, (b / c <= 1.0 ? "(goal met)" : "(goal <= 1.0 MISSED)")
   printf "(c) find | xargs -P2 sha256sum:     %7.3f s  %6.0f MB/s\n", c, bytes / c / 1e6
   printf "(d) cairn import of an empty dir:   %7.3f s  (JVM start + store open + close; part of a and b)\n", d
+  printf "(e) cp -r of the tree:              %7.3f s  (reference for file creation)   ratio a/e = %.2f\n", e, a / e
 }'
