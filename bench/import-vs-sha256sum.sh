@@ -7,6 +7,8 @@
 #   (c) find DIR -type f -print0 | xargs -0 -P2 sha256sum > /dev/null   (the bar: hash only)
 #   (d) cairn import of an empty directory into the warm store  (fixed cost: JVM start, store open)
 #   (e) cp -r DIR COPY into a fresh directory  (reference: what creating this many files costs here)
+#   (f) the warm import repeated in one JVM (ImportMain --repeat 6; median of runs 2-6): the steady
+#       state of a long-running process, with JVM start, store open and JIT warm-up taken out
 # and prints medians and the ratios a/c and b/c (goal: <= 1.0), and a/e.
 #
 # A fresh store (or copy) per run is made by moving the previous one aside, not deleting it: on
@@ -40,14 +42,14 @@ mkdir -p "$DIR" "$EMPTY" "$TRASH"
 
 q() { printf '%q' "$1"; }
 
+if [ ! -f "$JAR" ]; then
+  echo "building $JAR ..." >&2
+  (cd "$REPO" && ./mvnw -B -q -o package -pl bench -am -DskipTests -DskipITs >&2)
+fi
 if [ -x "$REPO/cairn" ]; then
   IMPLEMENTATION="./cairn import --store STORE DIR"
   import_cmd() { printf '%s import --store %s %s' "$(q "$REPO/cairn")" "$(q "$1")" "$(q "$2")"; }
 else
-  if [ ! -f "$JAR" ]; then
-    echo "building $JAR ..." >&2
-    (cd "$REPO" && ./mvnw -B -q -o package -pl bench -am -DskipTests >&2)
-  fi
   IMPLEMENTATION="java -cp bench/target/benchmarks.jar dev.cairn.bench.ImportMain STORE DIR (./cairn not on this branch yet)"
   import_cmd() { printf '%s -cp %s dev.cairn.bench.ImportMain %s %s' \
     "$(q "$JAVA")" "$(q "$JAR")" "$(q "$1")" "$(q "$2")"; }
@@ -124,6 +126,10 @@ measure warm "" "$(import_cmd "$STORE_WARM" "$DIR")"
 measure sha256sum "" "$SHA_CMD"
 measure fixed-cost "" "$(import_cmd "$STORE_WARM" "$EMPTY")"
 measure cp "$(set_aside "$COPY")" "cp -r $(q "$DIR") $(q "$COPY")"
+"$JAVA" -cp "$JAR" dev.cairn.bench.ImportMain --repeat 6 "$STORE_WARM" "$DIR" 2> "$WORK/repeat.txt" > /dev/null
+grep '^import' "$WORK/repeat.txt" | sed 's/^/  in one JVM: /'
+grep '^import' "$WORK/repeat.txt" | tail -n +2 | awk '{print $3 / 1000}' | sort -g \
+  | awk '{a[NR] = $1} END {print a[(NR + 1) / 2]}' > "$WORK/steady.median"
 echo "load average after: $(cat /proc/loadavg)"
 
 A=$(cat "$WORK/fresh.median")
@@ -131,12 +137,14 @@ B=$(cat "$WORK/warm.median")
 C=$(cat "$WORK/sha256sum.median")
 D=$(cat "$WORK/fixed-cost.median")
 E=$(cat "$WORK/cp.median")
+F=$(cat "$WORK/steady.median")
 echo
 echo "== medians ($RUNS runs each, $FILES files, $BYTES bytes, $(nproc) cores)"
-awk -v a="$A" -v b="$B" -v c="$C" -v d="$D" -v e="$E" -v bytes="$BYTES" 'BEGIN {
+awk -v a="$A" -v b="$B" -v c="$C" -v d="$D" -v e="$E" -v f="$F" -v bytes="$BYTES" 'BEGIN {
   printf "(a) cairn import, fresh store:      %7.3f s  %6.0f MB/s   ratio a/c = %.2f %s\n", a, bytes / a / 1e6, a / c, (a / c <= 1.0 ? "(goal met)" : "(goal <= 1.0 MISSED)")
   printf "(b) cairn import, warm store:       %7.3f s  %6.0f MB/s   ratio b/c = %.2f %s\n", b, bytes / b / 1e6, b / c, (b / c <= 1.0 ? "(goal met)" : "(goal <= 1.0 MISSED)")
   printf "(c) find | xargs -P2 sha256sum:     %7.3f s  %6.0f MB/s\n", c, bytes / c / 1e6
   printf "(d) cairn import of an empty dir:   %7.3f s  (JVM start + store open + close; part of a and b)\n", d
   printf "(e) cp -r of the tree:              %7.3f s  (reference for file creation)   ratio a/e = %.2f\n", e, a / e
+  printf "(f) warm import, steady state:      %7.3f s  %6.0f MB/s   ratio f/c = %.2f (one JVM, runs 2-6 of 6)\n", f, bytes / f / 1e6, f / c
 }'
