@@ -1,0 +1,150 @@
+#!/usr/bin/env bash
+# Cairn import vs sha256sum on the JDK's own sources (lib/src.zip, tens of thousands of files).
+#
+# Measures, in one run, with the tree in the page cache:
+#   (a) cairn import DIR into a fresh empty store   (hash + write every blob + Directory messages)
+#   (b) cairn import DIR again into the warm store  (hash every file; nothing new to write)
+#   (c) find DIR -type f -print0 | xargs -0 -P2 sha256sum > /dev/null   (the bar: hash only)
+#   (d) cairn import of an empty directory into the warm store  (fixed cost: JVM start, store open)
+#   (e) cp -r DIR COPY into a fresh directory  (reference: what creating this many files costs here)
+#   (f) the warm import repeated in one JVM (ImportMain --repeat 6; median of runs 2-6): the steady
+#       state of a long-running process, with JVM start, store open and JIT warm-up taken out
+# and prints medians and the ratios a/c and b/c (goal: <= 1.0), and a/e.
+#
+# A fresh store (or copy) per run is made by moving the previous one aside, not deleting it: on
+# this machine's ext4 (mounted with `discard`), deleting ~16k files makes the next ~16k file
+# creations up to 20x slower for a while, which would measure the deletion, not the import.
+#
+# Usage: bench/import-vs-sha256sum.sh            (RUNS=5 by default; SRC_ZIP to use another zip)
+# Uses hyperfine when installed (apt-get install -y hyperfine), else `date +%s.%N`, median of RUNS.
+# Until the `./cairn` launcher exists at the repository root, `cairn import` is
+# dev.cairn.bench.ImportMain from bench/target/benchmarks.jar: the same MerkleTreeBuilder over
+# DiskBlobStore.open(DiskStoreConfig.at(store)) that `cairn import` runs.
+set -euo pipefail
+
+REPO=$(cd "$(dirname "$0")/.." && pwd)
+export JAVA_HOME=${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}
+export LC_ALL=C.UTF-8
+JAVA=$JAVA_HOME/bin/java
+SRC_ZIP=${SRC_ZIP:-/usr/lib/jvm/temurin-25-jdk-amd64/lib/src.zip}
+RUNS=${RUNS:-5}
+JAR=$REPO/bench/target/benchmarks.jar
+
+WORK=$(mktemp -d /tmp/cairn-import-bench.XXXXXX)
+trap 'rm -rf "$WORK"' EXIT
+DIR=$WORK/src
+EMPTY=$WORK/empty
+STORE_FRESH=$WORK/store-fresh
+STORE_WARM=$WORK/store-warm
+COPY=$WORK/copy
+TRASH=$WORK/trash
+mkdir -p "$DIR" "$EMPTY" "$TRASH"
+
+q() { printf '%q' "$1"; }
+
+if [ ! -f "$JAR" ]; then
+  echo "building $JAR ..." >&2
+  (cd "$REPO" && ./mvnw -B -q -o package -pl bench -am -DskipTests -DskipITs >&2)
+fi
+if [ -x "$REPO/cairn" ]; then
+  IMPLEMENTATION="./cairn import --store STORE DIR"
+  import_cmd() { printf '%s import --store %s %s' "$(q "$REPO/cairn")" "$(q "$1")" "$(q "$2")"; }
+else
+  IMPLEMENTATION="java -cp bench/target/benchmarks.jar dev.cairn.bench.ImportMain STORE DIR (./cairn not on this branch yet)"
+  import_cmd() { printf '%s -cp %s dev.cairn.bench.ImportMain %s %s' \
+    "$(q "$JAVA")" "$(q "$JAR")" "$(q "$1")" "$(q "$2")"; }
+fi
+SHA_CMD="find $(q "$DIR") -type f -print0 | xargs -0 -P2 sha256sum > /dev/null"
+# Moves $1 aside (deleted at exit with the rest of $WORK), so the next run starts empty.
+set_aside() { printf 'if [ -e %s ]; then mv %s %s/$(date +%%s%%N); fi; sync' "$(q "$1")" "$(q "$1")" "$(q "$TRASH")"; }
+
+echo "== extracting $SRC_ZIP"
+if command -v unzip >/dev/null; then
+  unzip -q "$SRC_ZIP" -d "$DIR"
+else
+  /usr/bin/python3 -m zipfile -e "$SRC_ZIP" "$DIR"
+fi
+FILES=$(find "$DIR" -type f | wc -l)
+DIRS=$(find "$DIR" -type d | wc -l)
+BYTES=$(find "$DIR" -type f -printf '%s\n' | awk '{s += $1} END {print s}')
+
+echo "== warming the page cache"
+find "$DIR" -type f -print0 | xargs -0 cat > /dev/null
+sync
+
+echo "== machine"
+echo "date:     $(date -u '+%Y-%m-%d %H:%M UTC')"
+echo "cpu:      $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //')"
+echo "kernel:   $(uname -r); file system of $WORK: $(df -T "$WORK" | awk 'NR==2 {print $2}')"
+echo "java:     $("$JAVA" -version 2>&1 | head -1)"
+echo "git:      $(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo '?')"
+echo "tree:     $FILES files, $DIRS directories, $BYTES bytes"
+echo "cairn:    $IMPLEMENTATION"
+echo "runs:     $RUNS per command"
+
+echo "== correctness: one import, then the same root again from the warm store"
+ROOT1=$(bash -c "$(import_cmd "$STORE_WARM" "$DIR")")
+ROOT2=$(bash -c "$(import_cmd "$STORE_WARM" "$DIR")")
+echo "root digest: $ROOT1"
+[ "$ROOT1" = "$ROOT2" ] || { echo "root digests differ: $ROOT1 vs $ROOT2" >&2; exit 1; }
+
+# measure NAME PREPARE COMMAND -> writes $WORK/NAME.median (seconds)
+if command -v hyperfine >/dev/null; then
+  TIMER="hyperfine $(hyperfine --version | cut -d' ' -f2)"
+  measure() {
+    local name=$1 prepare=$2 cmd=$3
+    local args=(--runs "$RUNS" --warmup 1 --style basic --export-json "$WORK/$name.json" -n "$name")
+    if [ -n "$prepare" ]; then args+=(--prepare "$prepare"); fi
+    hyperfine "${args[@]}" "$cmd"
+    /usr/bin/python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["results"][0]["median"])' \
+      "$WORK/$name.json" > "$WORK/$name.median"
+  }
+else
+  TIMER="date +%s.%N, median of $RUNS"
+  measure() {
+    local name=$1 prepare=$2 cmd=$3 times=() i t0 t1
+    [ -z "$prepare" ] || bash -c "$prepare"
+    bash -c "$cmd" > /dev/null   # warm-up run
+    for ((i = 0; i < RUNS; i++)); do
+      [ -z "$prepare" ] || bash -c "$prepare"
+      t0=$(date +%s.%N)
+      bash -c "$cmd" > /dev/null
+      t1=$(date +%s.%N)
+      times+=("$(echo "$t1 - $t0" | bc -l)")
+      echo "  $name run $((i + 1)): ${times[-1]} s"
+    done
+    printf '%s\n' "${times[@]}" | sort -g | awk '{a[NR] = $1} END {
+      if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }' \
+      > "$WORK/$name.median"
+  }
+fi
+echo "== timing with $TIMER"
+
+echo "load average before: $(cat /proc/loadavg)"
+measure fresh "$(set_aside "$STORE_FRESH")" "$(import_cmd "$STORE_FRESH" "$DIR")"
+measure warm "" "$(import_cmd "$STORE_WARM" "$DIR")"
+measure sha256sum "" "$SHA_CMD"
+measure fixed-cost "" "$(import_cmd "$STORE_WARM" "$EMPTY")"
+measure cp "$(set_aside "$COPY")" "cp -r $(q "$DIR") $(q "$COPY")"
+"$JAVA" -cp "$JAR" dev.cairn.bench.ImportMain --repeat 6 "$STORE_WARM" "$DIR" 2> "$WORK/repeat.txt" > /dev/null
+grep '^import' "$WORK/repeat.txt" | sed 's/^/  in one JVM: /'
+grep '^import' "$WORK/repeat.txt" | tail -n +2 | awk '{print $3 / 1000}' | sort -g \
+  | awk '{a[NR] = $1} END {print a[(NR + 1) / 2]}' > "$WORK/steady.median"
+echo "load average after: $(cat /proc/loadavg)"
+
+A=$(cat "$WORK/fresh.median")
+B=$(cat "$WORK/warm.median")
+C=$(cat "$WORK/sha256sum.median")
+D=$(cat "$WORK/fixed-cost.median")
+E=$(cat "$WORK/cp.median")
+F=$(cat "$WORK/steady.median")
+echo
+echo "== medians ($RUNS runs each, $FILES files, $BYTES bytes, $(nproc) cores)"
+awk -v a="$A" -v b="$B" -v c="$C" -v d="$D" -v e="$E" -v f="$F" -v bytes="$BYTES" 'BEGIN {
+  printf "(a) cairn import, fresh store:      %7.3f s  %6.0f MB/s   ratio a/c = %.2f %s\n", a, bytes / a / 1e6, a / c, (a / c <= 1.0 ? "(goal met)" : "(goal <= 1.0 MISSED)")
+  printf "(b) cairn import, warm store:       %7.3f s  %6.0f MB/s   ratio b/c = %.2f %s\n", b, bytes / b / 1e6, b / c, (b / c <= 1.0 ? "(goal met)" : "(goal <= 1.0 MISSED)")
+  printf "(c) find | xargs -P2 sha256sum:     %7.3f s  %6.0f MB/s\n", c, bytes / c / 1e6
+  printf "(d) cairn import of an empty dir:   %7.3f s  (JVM start + store open + close; part of a and b)\n", d
+  printf "(e) cp -r of the tree:              %7.3f s  (reference for file creation)   ratio a/e = %.2f\n", e, a / e
+  printf "(f) warm import, steady state:      %7.3f s  %6.0f MB/s   ratio f/c = %.2f (one JVM, runs 2-6 of 6)\n", f, bytes / f / 1e6, f / c
+}'
