@@ -238,6 +238,11 @@ public final class MerkleTreeBuilder {
         if (problem != null) {
           throw new InvalidTreeException(entry + ": " + problem);
         }
+        // A name that is not valid UTF-8 decodes lossily (bytes become U+FFFD) and would be stored
+        // as a different name: re-encoded, it is no longer the same path (paths compare by bytes).
+        if (name.indexOf('\uFFFD') >= 0 && !entry.equals(dir.resolve(name))) {
+          throw new InvalidTreeException(entry + ": name is not valid UTF-8");
+        }
         PosixFileAttributes attrs =
             Files.readAttributes(entry, PosixFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
         if (attrs.isRegularFile()) {
