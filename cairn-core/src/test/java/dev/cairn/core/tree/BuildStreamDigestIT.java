@@ -199,10 +199,9 @@ class BuildStreamDigestIT {
 
   /**
    * A name that is not UTF-8 cannot appear in a REAPI Directory (protobuf strings are UTF-8).
-   * BuildStream refuses it (its protobuf assignment raises). Cairn should refuse it too, naming
-   * the path; today MerkleTreeBuilder imports it under a lossy name with U+FFFD in place of the
-   * bad byte, so {@code \xff.txt} next to {@code \uFFFD.txt} yields a Directory with a duplicate
-   * name that {@link MerkleCodec#validate} itself rejects, and a tree that exports to other names.
+   * BuildStream refuses it (its protobuf assignment raises), and so must Cairn: decoded with
+   * U+FFFD in place of the bad byte, {@code \xff.txt} next to a real {@code \uFFFD.txt} would give
+   * a Directory with a duplicate name and a tree that exports to other names.
    */
   @Test
   void nonUtf8Name_isRefusedLikeBuildStream() throws Exception {
