@@ -17,7 +17,8 @@
 //               --digests N --runs R --warmup W      (--present F) present, uploaded first; or
 //               --split K --present F                --split K calls in sequence; client-observed
 //
-// Output: "RESULT metric target run=i value unit foreign_cpu=P% attempt=A" per run and
+// Output: "RESULT metric target run=i value unit foreign_cpu=P% attempt=A wall=.. client_cpu=..
+// server_cpu=.." per run (CPU seconds of this JVM and of the --pids servers) and
 // "MEDIAN metric target value unit", which run.sh collects. The machine may be shared: a run
 // during which other processes used more than --max-foreign percent (default 15) of the busy CPU
 // time (this JVM and --pids P1,P2 being ours) is repeated, up to --retries (default 2) times,
@@ -145,7 +146,7 @@ public class GrpcLoad {
     int streams = o.integer("streams", 4);
     int batchSize = o.integer("batch", 100);
     int blobSize = (int) o.size("blob", 4096);
-    int maxBlobs = o.integer("max-blobs", 250_000);
+    int maxBlobs = o.integer("max-blobs", 150_000);
     List<BatchTarget> bts = new ArrayList<>();
     for (Target t : targets) {
       bts.add(new BatchTarget(t, streams));
@@ -292,22 +293,30 @@ public class GrpcLoad {
   /** A blob as ready-made chunks, so the timed upload only sends. */
   record Blob(String hash, long size, List<ByteString> chunks) {}
 
+  /**
+   * A blob no server has seen: a first chunk of fresh random bytes, then one other random chunk
+   * repeated (the same ByteString object). Neither server deduplicates below whole blobs, and the
+   * client keeps 2 chunks in memory instead of the whole blob: on this VM, touching a fresh GiB of
+   * heap costs seconds of CPU that would otherwise be charged to the client.
+   */
   static Blob makeBlob(long size, int chunk, long nonce) throws NoSuchAlgorithmException {
     SplittableRandom random = new SplittableRandom(nonce);
-    byte[] base = new byte[chunk];
-    random.nextBytes(base);
+    byte[] first = new byte[chunk];
+    random.nextBytes(first);
+    byte[] rest = new byte[chunk];
+    random.nextBytes(rest);
+    ByteString restChunk = UnsafeByteOperations.unsafeWrap(rest);
     MessageDigest md = MessageDigest.getInstance("SHA-256");
     List<ByteString> chunks = new ArrayList<>();
-    long k = 0;
-    for (long off = 0; off < size; off += chunk, k++) {
+    for (long off = 0; off < size; off += chunk) {
       int n = (int) Math.min(chunk, size - off);
-      byte[] c = Arrays.copyOf(base, n);
-      // Make every chunk distinct (nonce and index at the front), cheaply.
-      for (int i = 0; i < 16 && i < n; i++) {
-        c[i] = (byte) ((i < 8 ? nonce : k) >>> (8 * (i % 8)));
+      ByteString c = off == 0
+          ? UnsafeByteOperations.unsafeWrap(first, 0, n)
+          : n == chunk ? restChunk : restChunk.substring(0, n);
+      for (var b : c.asReadOnlyByteBufferList()) {
+        md.update(b);
       }
-      md.update(c);
-      chunks.add(UnsafeByteOperations.unsafeWrap(c));
+      chunks.add(c);
     }
     return new Blob(HEX.formatHex(md.digest()), size, chunks);
   }
@@ -342,8 +351,6 @@ public class GrpcLoad {
       for (Target t : order) {
         List<Blob> blob = new ArrayList<>(List.of(makeBlob(0, chunk, 0)));
         up.get(t.name()).add(guarded("bytestream_upload_1g", t.name(), r, "GB/s", () -> {
-          blob.set(0, null);
-          System.gc(); // the previous blob's chunks
           blob.set(0, makeBlob(bytes, chunk, System.nanoTime()));
           if (sync) { // start each timed upload without earlier runs' dirty pages being written back
             new ProcessBuilder("sync").inheritIO().start().waitFor();
@@ -601,12 +608,24 @@ public class GrpcLoad {
     static int retries = 2;
     private long busy0;
     private long ours0;
+    private long self0;
+    private long wall0;
 
     static CpuWatch start() {
       CpuWatch w = new CpuWatch();
       w.busy0 = machineBusy();
       w.ours0 = oursTicks();
+      w.self0 = ticks("self");
+      w.wall0 = System.nanoTime();
       return w;
+    }
+
+    /** CPU seconds of this client and of the servers since start, and wall seconds. */
+    String usage() {
+      long self = ticks("self") - self0;
+      long servers = oursTicks() - ours0 - self;
+      return String.format(Locale.ROOT, "wall=%.2fs client_cpu=%.2fs server_cpu=%.2fs",
+          (System.nanoTime() - wall0) / 1e9, self / 100.0, servers / 100.0);
     }
 
     /** Percent of the machine's busy time since start that was not ours. */
@@ -695,6 +714,7 @@ public class GrpcLoad {
     double best = Double.NaN;
     int bestForeign = Integer.MAX_VALUE;
     int bestAttempt = 0;
+    String bestUsage = "";
     for (int attempt = 1; attempt <= CpuWatch.retries + 1; attempt++) {
       if (prepare != null) {
         prepare.run();
@@ -702,10 +722,12 @@ public class GrpcLoad {
       CpuWatch w = CpuWatch.start();
       double value = m.run();
       int foreign = w.foreignPercent();
+      String usage = w.usage();
       if (foreign < bestForeign) {
         best = value;
         bestForeign = foreign;
         bestAttempt = attempt;
+        bestUsage = usage;
       }
       if (foreign <= CpuWatch.maxForeignPercent) {
         break;
@@ -716,8 +738,8 @@ public class GrpcLoad {
         CpuWatch.awaitQuiet();
       }
     }
-    System.out.printf(Locale.ROOT, "RESULT %s %s run=%d %.4f %s foreign_cpu=%d%% attempt=%d%n",
-        metric, target, run, best, unit, bestForeign, bestAttempt);
+    System.out.printf(Locale.ROOT, "RESULT %s %s run=%d %.4f %s foreign_cpu=%d%% attempt=%d %s%n",
+        metric, target, run, best, unit, bestForeign, bestAttempt, bestUsage);
     return best;
   }
 
