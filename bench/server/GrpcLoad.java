@@ -94,11 +94,14 @@ public class GrpcLoad {
 
   // ------------------------------------------------------------------------------------ sha256
 
-  /** Java's SHA-256 over N bytes of distinct memory (1 MiB arrays), one warm-up, R timed runs. */
+  /**
+   * Java's SHA-256 over N bytes of distinct memory (256 KiB arrays, below G1's humongous size),
+   * one warm-up pass, R timed runs.
+   */
   static void sha256(Opts o) throws Exception {
     long bytes = o.size("bytes", 1L << 30);
     int runs = o.integer("runs", 3);
-    int chunk = 1 << 20;
+    int chunk = 256 << 10;
     int n = (int) ((bytes + chunk - 1) / chunk);
     byte[][] data = new byte[n][chunk];
     SplittableRandom random = new SplittableRandom(1);
