@@ -2,6 +2,7 @@ package dev.cairn.store.disk;
 
 import dev.cairn.core.digest.Digest;
 import java.util.Arrays;
+import java.util.HexFormat;
 
 /**
  * The disk store's in-memory index: which blobs are on disk, their sizes, and their order of
@@ -143,9 +144,10 @@ final class BlobIndex {
 
   private Digest digestOf(int id) {
     int b = id * 4;
-    String hex = String.format("%016x%016x%016x%016x",
-        hashes[b], hashes[b + 1], hashes[b + 2], hashes[b + 3]);
-    return new Digest(hex, sizes[id]);
+    HexFormat hex = HexFormat.of();
+    String text = hex.toHexDigits(hashes[b]) + hex.toHexDigits(hashes[b + 1])
+        + hex.toHexDigits(hashes[b + 2]) + hex.toHexDigits(hashes[b + 3]);
+    return new Digest(text, sizes[id]);
   }
 
   private void removeId(int id) {

@@ -347,7 +347,8 @@ public final class DiskBlobStore implements BlobStore {
   private void writeTemp(Path temp, InputStream in, Digest digest) throws IOException {
     try (FileChannel out = FileChannel.open(
         temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-      byte[] chunk = new byte[COPY_CHUNK];
+      // Sized to the blob (plus one byte, to see excess data): most blobs are small.
+      byte[] chunk = new byte[(int) Math.min(COPY_CHUNK, digest.sizeBytes() + 1)];
       for (int n; (n = in.readNBytes(chunk, 0, chunk.length)) > 0; ) {
         ByteBuffer buffer = ByteBuffer.wrap(chunk, 0, n);
         while (buffer.hasRemaining()) {
