@@ -65,7 +65,7 @@ public final class CairnCommand implements Callable<Integer> {
       scope = ScopeType.INHERIT,
       description = {
         "Work against a Cairn server instead of the local store: grpc://HOST:PORT[/INSTANCE]",
-        "(put, cat, import, export, ls, tree, edit, diff)."
+        "(put, cat, import, export, ls, tree, edit, diff, fetch, ref)."
       })
   private String remote;
 
@@ -121,6 +121,11 @@ public final class CairnCommand implements Callable<Integer> {
 
   DigestFunction digestFunction() {
     return digestFunction == null ? DigestFunction.SHA256 : DigestFunction.parse(digestFunction);
+  }
+
+  /** {@code --remote} if given. */
+  java.util.Optional<String> remote() {
+    return java.util.Optional.ofNullable(remote);
   }
 
   /** {@code --max-size} if given. */

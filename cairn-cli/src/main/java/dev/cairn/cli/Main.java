@@ -30,6 +30,8 @@ public final class Main {
     SUBCOMMANDS.put("edit", EditCommand::new);
     SUBCOMMANDS.put("diff", DiffCommand::new);
     SUBCOMMANDS.put("stat", StatCommand::new);
+    SUBCOMMANDS.put("fetch", FetchCommand::new);
+    SUBCOMMANDS.put("ref", RefCommand::new);
     SUBCOMMANDS.put("gc", GcCommand::new);
   }
 

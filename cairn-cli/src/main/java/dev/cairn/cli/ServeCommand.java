@@ -38,13 +38,16 @@ import picocli.CommandLine.Spec;
     mixinStandardHelpOptions = true,
     versionProvider = VersionProvider.class,
     description = {
-      "Run the cache server (REAPI v2 over gRPC, HTTP cache protocol).",
-      "gRPC: Capabilities, CAS, ByteStream, ActionCache. HTTP: GET/HEAD/PUT /cas/<sha256> and",
+      "Run the cache server (REAPI v2 over gRPC, HTTP cache protocol, Remote Asset).",
+      "gRPC: Capabilities, CAS, ByteStream, ActionCache, Remote Asset Fetch/Push (sources",
+      "downloaded once, server-side). HTTP: GET/HEAD/PUT /cas/<sha256> and",
       "/ac/<sha256> under any prefix, /metrics (Prometheus), /healthz. Both serve --store.",
       "",
       "Bazel:  bazel build --remote_cache=grpc://127.0.0.1:8980 //...",
       "        bazel build --remote_cache=http://127.0.0.1:8080 //...",
       "ccache: CCACHE_REMOTE_STORAGE='http://127.0.0.1:8080/ccache|layout=bazel'",
+      "Bazel downloads through Cairn: --experimental_remote_downloader=grpc://127.0.0.1:8980",
+      "        (with --remote_cache=grpc://127.0.0.1:8980).",
       "",
       "Stops cleanly on SIGTERM or Ctrl-C: in-flight requests finish first."
     },
@@ -60,7 +63,8 @@ final class ServeCommand implements Callable<Integer> {
 
   static final Set<String> CONFIG_KEYS = Set.of(
       "store", "max-size", "grpc-listen", "http-listen", "fsync", "max-batch-size",
-      "upload-expiry", "shutdown-grace");
+      "upload-expiry", "shutdown-grace", "asset-allow-private", "asset-max-download-size",
+      "asset-index-max-entries", "asset-fetch-timeout");
 
   @ParentCommand private CairnCommand cairn;
   @Spec private CommandSpec spec;
@@ -90,6 +94,26 @@ final class ServeCommand implements Callable<Integer> {
   @Option(names = "--shutdown-grace", paramLabel = "DURATION",
       description = "How long in-flight requests may run at shutdown (default 30s).")
   private String shutdownGrace;
+
+  @Option(names = "--asset-allow-private", arity = "0..1", fallbackValue = "true",
+      description = {
+        "Let the Remote Asset service fetch from loopback, private, link-local and CGNAT",
+        "addresses (refused by default, also after redirects; cloud metadata addresses stay refused)."
+      })
+  private Boolean assetAllowPrivate;
+
+  @Option(names = "--asset-max-download-size", paramLabel = "SIZE", converter = ByteSize.Converter.class,
+      description = "Largest file the Remote Asset service downloads from an origin (default 8G).")
+  private Long assetMaxDownloadSize;
+
+  @Option(names = "--asset-index-max-entries", paramLabel = "N",
+      description = "Bound of the asset index (URI -> digest mappings); least recently used"
+          + " dropped beyond it (default 100000).")
+  private Long assetIndexMaxEntries;
+
+  @Option(names = "--asset-fetch-timeout", paramLabel = "DURATION",
+      description = "Fetch timeout when a request gives none, e.g. 10m (default 10m).")
+  private String assetFetchTimeout;
 
   @Override
   public Integer call() throws Exception {
@@ -160,10 +184,44 @@ final class ServeCommand implements Callable<Integer> {
     try {
       return new ServerConfig(new StoreConfig.Disk(disk), grpc, http, batch, defaults.maxUploadBytes(),
           duration("upload-expiry", uploadExpiry, file, defaults.uploadExpiry()),
-          duration("shutdown-grace", shutdownGrace, file, defaults.shutdownGrace()));
+          duration("shutdown-grace", shutdownGrace, file, defaults.shutdownGrace()),
+          assetConfig(file, defaults.asset()));
     } catch (IllegalArgumentException e) {
       throw new ParameterException(spec.commandLine(), e.getMessage());
     }
+  }
+
+  private dev.cairn.asset.AssetConfig assetConfig(Properties file, dev.cairn.asset.AssetConfig defaults) {
+    boolean allowPrivate = assetAllowPrivate != null ? assetAllowPrivate
+        : file.containsKey("asset-allow-private") ? bool("asset-allow-private", file.getProperty("asset-allow-private"))
+        : defaults.allowPrivate();
+    long maxDownload = assetMaxDownloadSize != null ? assetMaxDownloadSize
+        : file.containsKey("asset-max-download-size")
+            ? size("asset-max-download-size", file.getProperty("asset-max-download-size"))
+            : defaults.maxDownloadBytes();
+    long maxEntries;
+    if (assetIndexMaxEntries != null) {
+      maxEntries = assetIndexMaxEntries;
+    } else if (file.containsKey("asset-index-max-entries")) {
+      try {
+        maxEntries = Long.parseLong(file.getProperty("asset-index-max-entries").trim());
+      } catch (NumberFormatException e) {
+        throw new ParameterException(spec.commandLine(), "invalid asset-index-max-entries '"
+            + file.getProperty("asset-index-max-entries") + "': expected a whole number");
+      }
+    } else {
+      maxEntries = defaults.maxIndexEntries();
+    }
+    java.time.Duration timeout = duration("asset-fetch-timeout", assetFetchTimeout, file, defaults.defaultTimeout());
+    return new dev.cairn.asset.AssetConfig(allowPrivate, maxDownload, maxEntries, timeout, defaults.archiveLimits());
+  }
+
+  private boolean bool(String key, String text) {
+    String t = text.trim().toLowerCase(Locale.ROOT);
+    if (!t.equals("true") && !t.equals("false")) {
+      throw new ParameterException(spec.commandLine(), "invalid " + key + " '" + text + "': expected true or false");
+    }
+    return t.equals("true");
   }
 
   private long size(String key, String text) {

@@ -55,4 +55,39 @@ class ServeCommandTest {
     assertThat(ServeCommand.parseDuration("PT1H")).isEqualTo(Duration.ofHours(1));
     assertThatThrownBy(() -> ServeCommand.parseDuration("h")).isInstanceOf(IllegalArgumentException.class);
   }
+
+  @Test
+  void assetOptions_fromTheCommandLineAndTheConfigFile() throws Exception {
+    Invocation io = new Invocation(new java.io.ByteArrayOutputStream(), System.err, java.util.Map.of(), false);
+    picocli.CommandLine.ParseResult parsed = Main.commandLine(io).parseArgs("--store", tmp.toString(), "serve",
+        "--asset-allow-private", "--asset-max-download-size", "1G");
+    ServeCommand serve = (ServeCommand) parsed.subcommand().commandSpec().userObject();
+    java.util.Properties file = new java.util.Properties();
+    file.setProperty("asset-index-max-entries", "500");
+    file.setProperty("asset-max-download-size", "2G"); // the command line wins
+    file.setProperty("asset-fetch-timeout", "90s");
+    dev.cairn.asset.AssetConfig asset = serve.config(file).asset();
+    assertThat(asset.allowPrivate()).isTrue();
+    assertThat(asset.maxDownloadBytes()).isEqualTo(1L << 30);
+    assertThat(asset.maxIndexEntries()).isEqualTo(500);
+    assertThat(asset.defaultTimeout()).isEqualTo(Duration.ofSeconds(90));
+
+    ServeCommand plain = (ServeCommand) Main.commandLine(io).parseArgs("--store", tmp.toString(), "serve")
+        .subcommand().commandSpec().userObject();
+    java.util.Properties allow = new java.util.Properties();
+    allow.setProperty("asset-allow-private", "true");
+    assertThat(plain.config(new java.util.Properties()).asset().allowPrivate()).isFalse();
+    assertThat(plain.config(allow).asset().allowPrivate()).isTrue();
+  }
+
+  @Test
+  void badAssetOptions_areUsageErrors() throws Exception {
+    Path config = Files.writeString(tmp.resolve("a.properties"), "asset-allow-private = maybe\n");
+    CliRunner.Result r = serve("--config", config.toString());
+    assertThat(r.exitCode()).isEqualTo(2);
+    assertThat(r.stderr()).contains("invalid asset-allow-private 'maybe'");
+    CliRunner.Result zero = serve("--asset-index-max-entries", "0");
+    assertThat(zero.exitCode()).isEqualTo(2);
+    assertThat(zero.stderr()).contains("at least 1 entry");
+  }
 }

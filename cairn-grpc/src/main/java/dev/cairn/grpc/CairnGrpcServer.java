@@ -12,8 +12,9 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The REAPI cache over gRPC: Capabilities, CAS, ByteStream and ActionCache on one port. Calls run
- * on virtual threads, since every service blocks on the store.
+ * The REAPI cache over gRPC: Capabilities, CAS, ByteStream and ActionCache on one port, plus any
+ * extra services the wiring adds (the Remote Asset Fetch/Push services). Calls run on virtual
+ * threads, since every service blocks on the store.
  */
 public final class CairnGrpcServer implements AutoCloseable {
   /** What {@link CairnGrpcServer} needs beyond the stores. */
@@ -27,12 +28,19 @@ public final class CairnGrpcServer implements AutoCloseable {
   private final UploadArea uploads;
 
   public CairnGrpcServer(Config config, Backends backends, UploadArea uploads) {
+    this(config, backends, uploads, List.of());
+  }
+
+  /** A server that also serves {@code extraServices} on the same port. */
+  public CairnGrpcServer(Config config, Backends backends, UploadArea uploads,
+      List<BindableService> extraServices) {
     this.config = config;
     this.uploads = uploads;
     NettyServerBuilder builder = NettyServerBuilder.forAddress(config.listen())
         .executor(executor)
         .maxInboundMessageSize(maxInboundMessageSize(config));
     services(config, backends, uploads).forEach(builder::addService);
+    extraServices.forEach(builder::addService);
     this.server = builder.build();
   }
 

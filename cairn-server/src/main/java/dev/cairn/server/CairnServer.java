@@ -1,6 +1,14 @@
 package dev.cairn.server;
 
+import dev.cairn.asset.AssetIndex;
+import dev.cairn.asset.AssetResolver;
+import dev.cairn.asset.PublicAddressPolicy;
+import dev.cairn.asset.grpc.FetchService;
+import dev.cairn.asset.grpc.PushService;
 import dev.cairn.core.digest.DigestFunction;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
 import dev.cairn.grpc.CairnGrpcServer;
 import dev.cairn.http.BlobFiles;
 import dev.cairn.http.HttpCacheConfig;
@@ -18,7 +26,9 @@ import java.net.InetSocketAddress;
 import java.time.Clock;
 
 /**
- * A running Cairn: the stores, the gRPC REAPI server and the HTTP cache server, started together
+ * A running Cairn: the stores, the gRPC REAPI server (with the Remote Asset Fetch and Push
+ * services, whose index lives under the store's {@code asset/} directory) and the HTTP cache
+ * server, started together
  * and stopped together (in-flight requests finish first, then the stores are closed so the disk
  * store saves its LRU order).
  */
@@ -29,9 +39,11 @@ public final class CairnServer implements AutoCloseable {
   private final CairnGrpcServer grpc;
   private final HttpCacheServer http;
   private final PrometheusMeterRegistry registry;
+  private final AssetResolver assets;
 
   private CairnServer(Stores stores, CairnGrpcServer grpc, HttpCacheServer http,
-      PrometheusMeterRegistry registry) {
+      PrometheusMeterRegistry registry, AssetResolver assets) {
+    this.assets = assets;
     this.stores = stores;
     this.grpc = grpc;
     this.http = http;
@@ -41,11 +53,13 @@ public final class CairnServer implements AutoCloseable {
   /** Opens the stores and starts listening; on failure nothing is left running. */
   public static CairnServer start(ServerConfig config) throws IOException {
     Stores stores = Stores.open(config.store());
+    AssetResolver assets = null;
     try {
       UploadArea uploads = new UploadArea(stores.uploadDirectory(), config.uploadExpiry(), Clock.systemUTC());
+      assets = openAssets(stores, config);
       CairnGrpcServer grpc = new CairnGrpcServer(
           new CairnGrpcServer.Config(config.grpcListen(), config.maxBatchBytes(), config.shutdownGrace()),
-          stores.backends(), uploads);
+          stores.backends(), uploads, List.of(new FetchService(assets), new PushService(assets)));
       PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
       Optional<BlobFiles> files = stores.disk(DigestFunction.SHA256)
           .map(disk -> BlobFiles.of(disk::findByHash, disk::pathOf));
@@ -63,11 +77,14 @@ public final class CairnServer implements AutoCloseable {
         closeQuietly(grpc, e);
         throw e;
       }
-      CairnServer server = new CairnServer(stores, grpc, http, registry);
+      CairnServer server = new CairnServer(stores, grpc, http, registry, assets);
       LOG.log(Level.INFO, "cairn serving gRPC on {0} and HTTP on {1} from {2}",
           format(grpc.address()), format(http.address()), stores.description());
       return server;
     } catch (IOException | RuntimeException e) {
+      if (assets != null) {
+        assets.close();
+      }
       try {
         stores.close();
       } catch (Exception suppressed) {
@@ -75,6 +92,28 @@ public final class CairnServer implements AutoCloseable {
       }
       throw e;
     }
+  }
+
+  /** The asset index and resolver: on disk under the store root, else on the heap. */
+  private static AssetResolver openAssets(Stores stores, ServerConfig config) throws IOException {
+    Clock clock = Clock.systemUTC();
+    AssetIndex index;
+    Path work;
+    if (stores.root().isPresent()) {
+      Path assetDir = stores.root().get().resolve("asset");
+      index = AssetIndex.open(assetDir.resolve("index"), clock, config.asset().maxIndexEntries());
+      work = assetDir.resolve("work");
+    } else {
+      index = AssetIndex.inMemory(clock, config.asset().maxIndexEntries());
+      work = Files.createTempDirectory("cairn-asset");
+    }
+    return new AssetResolver(stores.allCas(), index, config.asset(),
+        new PublicAddressPolicy(config.asset().allowPrivate()), work, clock);
+  }
+
+  /** The Remote Asset resolver this server answers Fetch and Push with. */
+  public AssetResolver assets() {
+    return assets;
   }
 
   private static void closeQuietly(CairnGrpcServer grpc, Exception cause) {
@@ -112,6 +151,7 @@ public final class CairnServer implements AutoCloseable {
       http.close();
       grpc.close();
     } finally {
+      assets.close();
       stores.close();
     }
   }

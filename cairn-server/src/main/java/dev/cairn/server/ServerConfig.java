@@ -1,5 +1,6 @@
 package dev.cairn.server;
 
+import dev.cairn.asset.AssetConfig;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.Objects;
@@ -15,10 +16,12 @@ import java.util.Objects;
  * @param maxUploadBytes the largest single HTTP upload
  * @param uploadExpiry how long an interrupted ByteStream upload stays resumable
  * @param shutdownGrace how long in-flight requests may take to finish at shutdown
+ * @param asset the Remote Asset service's settings (origin policy, download limit, index bound)
  */
 public record ServerConfig(
     StoreConfig store, InetSocketAddress grpcListen, InetSocketAddress httpListen,
-    long maxBatchBytes, long maxUploadBytes, Duration uploadExpiry, Duration shutdownGrace) {
+    long maxBatchBytes, long maxUploadBytes, Duration uploadExpiry, Duration shutdownGrace,
+    AssetConfig asset) {
 
   public static final InetSocketAddress DEFAULT_GRPC = new InetSocketAddress("127.0.0.1", 8980);
   public static final InetSocketAddress DEFAULT_HTTP = new InetSocketAddress("127.0.0.1", 8080);
@@ -29,12 +32,21 @@ public record ServerConfig(
     Objects.requireNonNull(httpListen, "httpListen");
     Objects.requireNonNull(uploadExpiry, "uploadExpiry");
     Objects.requireNonNull(shutdownGrace, "shutdownGrace");
+    Objects.requireNonNull(asset, "asset");
     if (maxBatchBytes < 64 * 1024) {
       throw new IllegalArgumentException("max batch size must be at least 64 KiB, got " + maxBatchBytes);
     }
     if (maxUploadBytes <= 0) {
       throw new IllegalArgumentException("max upload size must be positive, got " + maxUploadBytes);
     }
+  }
+
+  /** A configuration with the default Remote Asset settings. */
+  public ServerConfig(
+      StoreConfig store, InetSocketAddress grpcListen, InetSocketAddress httpListen,
+      long maxBatchBytes, long maxUploadBytes, Duration uploadExpiry, Duration shutdownGrace) {
+    this(store, grpcListen, httpListen, maxBatchBytes, maxUploadBytes, uploadExpiry, shutdownGrace,
+        AssetConfig.defaults());
   }
 
   /** Defaults for everything but the store. */
@@ -44,7 +56,12 @@ public record ServerConfig(
   }
 
   public ServerConfig withListen(InetSocketAddress grpc, InetSocketAddress http) {
-    return new ServerConfig(store, grpc, http, maxBatchBytes, maxUploadBytes, uploadExpiry, shutdownGrace);
+    return new ServerConfig(store, grpc, http, maxBatchBytes, maxUploadBytes, uploadExpiry, shutdownGrace, asset);
+  }
+
+  public ServerConfig withAsset(AssetConfig assetConfig) {
+    return new ServerConfig(store, grpcListen, httpListen, maxBatchBytes, maxUploadBytes, uploadExpiry,
+        shutdownGrace, assetConfig);
   }
 
   /**

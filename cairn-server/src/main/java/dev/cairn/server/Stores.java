@@ -29,9 +29,11 @@ public final class Stores implements AutoCloseable {
   private final Path uploadDir;
   private final List<AutoCloseable> closeables;
   private final String description;
+  private final Optional<Path> root;
 
   private Stores(Map<DigestFunction, BlobStore> cas, Map<DigestFunction, ActionCache> actionCaches,
-      Path uploadDir, List<AutoCloseable> closeables, String description) {
+      Path uploadDir, List<AutoCloseable> closeables, String description, Optional<Path> root) {
+    this.root = root;
     this.cas = cas;
     this.actionCaches = actionCaches;
     this.uploadDir = uploadDir;
@@ -55,7 +57,7 @@ public final class Stores implements AutoCloseable {
         DiskBlobStore.Stats stats = ((DiskBlobStore) cas.get(DigestFunction.SHA256)).stats();
         yield new Stores(cas, acs, root.resolve("uploads"), closeables,
             "disk store " + root + " (" + stats.blobCount() + " blobs, " + stats.bytesUsed()
-                + " of " + stats.maxSizeBytes() + " bytes)");
+                + " of " + stats.maxSizeBytes() + " bytes)", Optional.of(root));
       }
       case StoreConfig.Memory memory -> {
         for (DigestFunction f : DigestFunction.values()) {
@@ -64,7 +66,7 @@ public final class Stores implements AutoCloseable {
           acs.put(f, new CompletenessCheckingActionCache(new MemoryActionCache(), store));
         }
         Path uploads = Files.createTempDirectory("cairn-uploads");
-        yield new Stores(cas, acs, uploads, closeables, "memory store");
+        yield new Stores(cas, acs, uploads, closeables, "memory store", Optional.empty());
       }
     };
   }
@@ -84,6 +86,16 @@ public final class Stores implements AutoCloseable {
   /** The disk store behind a function, if the CAS is on disk (for zero-copy file sends). */
   public Optional<DiskBlobStore> disk(DigestFunction function) {
     return cas.get(function) instanceof DiskBlobStore d ? Optional.of(d) : Optional.empty();
+  }
+
+  /** The store's directory, if it is on disk (the asset index lives under it). */
+  public Optional<Path> root() {
+    return root;
+  }
+
+  /** Every CAS, by digest function. */
+  public Map<DigestFunction, BlobStore> allCas() {
+    return Map.copyOf(cas);
   }
 
   public Path uploadDirectory() {
