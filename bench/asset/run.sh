@@ -77,7 +77,13 @@ for run in $(seq "$RUNS"); do
   "$CAIRN" serve --store "$STORE" --asset-allow-private --grpc-listen "127.0.0.1:$GRPC" \
     --http-listen "127.0.0.1:$HTTP" > "$WORK/serve.log" 2>&1 &
   SERVER_PID=$!
-  for _ in $(seq 200); do curl -sf "http://127.0.0.1:$HTTP/healthz" >/dev/null 2>&1 && break; sleep 0.05; done
+  ready=""
+  for _ in $(seq 1200); do
+    if curl -sf "http://127.0.0.1:$HTTP/healthz" >/dev/null 2>&1; then ready=1; break; fi
+    kill -0 "$SERVER_PID" 2>/dev/null || break
+    sleep 0.1
+  done
+  if [ -z "$ready" ]; then echo "cairn serve did not come up:" >&2; cat "$WORK/serve.log" >&2; exit 1; fi
   t0=$(now)
   DA=$("$CAIRN" fetch --remote "grpc://127.0.0.1:$GRPC" --archive "$URL")
   t1=$(now)

@@ -240,6 +240,11 @@ public final class AssetResolver implements AutoCloseable {
                 .importArchive(download.file(), format);
           } catch (FetchException | UnsupportedOperationException e) {
             throw e;
+          } catch (dev.cairn.asset.archive.InvalidArchiveException e) {
+            // An archive bomb is a resource limit, the rest a failed consistency check.
+            throw new FetchException(e.reason() == dev.cairn.asset.archive.InvalidArchiveException.Reason.LIMIT_EXCEEDED
+                ? Reason.RESOURCE_EXHAUSTED : Reason.ABORTED, uri, uri + ": cannot unpack as "
+                + format.name().toLowerCase(java.util.Locale.ROOT).replace('_', '.') + ": " + e.getMessage(), e);
           } catch (IOException e) {
             throw new FetchException(Reason.ABORTED, uri, uri + ": cannot unpack as "
                 + format.name().toLowerCase(java.util.Locale.ROOT).replace('_', '.') + ": " + e.getMessage(), e);
