@@ -4,7 +4,10 @@ import dev.cairn.asset.AssetKey.Kind;
 import dev.cairn.asset.FetchException.Reason;
 import dev.cairn.asset.archive.ArchiveFormat;
 import dev.cairn.asset.archive.ArchiveImporter;
+import dev.cairn.asset.archive.InvalidArchiveException;
 import dev.cairn.asset.git.GitFetcher;
+import dev.cairn.asset.git.GitOriginRefusedException;
+import dev.cairn.asset.git.GitRefNotFoundException;
 import dev.cairn.asset.http.HttpFetcher;
 import dev.cairn.core.blob.BlobNotFoundException;
 import dev.cairn.core.blob.BlobStore;
@@ -225,6 +228,10 @@ public final class AssetResolver implements AutoCloseable {
         uris.add(parse(request.uris().get(i)));
         headers.add(request.qualifiers().headersFor(i));
       }
+      // A resource_type naming no archive is the client's error: say so before downloading.
+      Optional<ArchiveFormat> declared = request.kind() == Kind.DIRECTORY
+          ? request.qualifiers().get(Qualifiers.RESOURCE_TYPE).map(ArchiveFormat::fromResourceType)
+          : Optional.empty();
       Path downloads = workDir.resolve("downloads");
       HttpFetcher.Download download = http.download(uris, headers, request.qualifiers().sri(),
           request.function(), request.timeout().orElse(config.defaultTimeout()), downloads);
@@ -234,15 +241,14 @@ public final class AssetResolver implements AutoCloseable {
           store.putFile(download.digest(), download.file());
           digest = download.digest();
         } else {
-          ArchiveFormat format = archiveFormat(request, download);
           try {
+            ArchiveFormat format = declared.isPresent() ? declared.get() : ArchiveFormat.detect(download.file());
             digest = new ArchiveImporter(store, request.function(), config.archiveLimits())
                 .importArchive(download.file(), format);
-          } catch (FetchException | UnsupportedOperationException e) {
-            throw e;
-          } catch (IOException e) {
-            throw new FetchException(Reason.ABORTED, uri, uri + ": cannot unpack as "
-                + format.name().toLowerCase(java.util.Locale.ROOT).replace('_', '.') + ": " + e.getMessage(), e);
+          } catch (InvalidArchiveException e) {
+            Reason reason = e.reason() == InvalidArchiveException.Reason.LIMIT_EXCEEDED
+                ? Reason.RESOURCE_EXHAUSTED : Reason.ABORTED;
+            throw new FetchException(reason, uri, uri + ": " + e.getMessage().replace(download.file().toString(), "download"), e);
           }
         }
       } finally {
@@ -266,10 +272,15 @@ public final class AssetResolver implements AutoCloseable {
     List<FetchException> failures = new ArrayList<>();
     for (String u : request.uris()) {
       try {
-        return new Fetched(u, git.fetch(parse(u), commit, branch));
+        return new Fetched(u, git.fetch(parse(u), commit, branch,
+            request.timeout().orElse(config.defaultTimeout())));
       } catch (FetchException e) {
         failures.add(e);
-      } catch (IllegalArgumentException | UnsupportedOperationException e) {
+      } catch (GitRefNotFoundException e) {
+        failures.add(new FetchException(Reason.NOT_FOUND, u, e.getMessage(), e));
+      } catch (GitOriginRefusedException e) {
+        failures.add(new FetchException(Reason.PERMISSION_DENIED, u, e.getMessage(), e));
+      } catch (InterruptedIOException e) {
         throw e;
       } catch (IOException e) {
         failures.add(new FetchException(Reason.UNAVAILABLE, u, u + ": " + e.getMessage(), e));
@@ -292,20 +303,6 @@ public final class AssetResolver implements AutoCloseable {
       return true;
     }
     return request.uris().stream().allMatch(u -> u.replaceAll("[?#].*$", "").replaceAll("/+$", "").endsWith(".git"));
-  }
-
-  private static ArchiveFormat archiveFormat(FetchRequest request, HttpFetcher.Download download) throws IOException {
-    Optional<String> type = request.qualifiers().get(Qualifiers.RESOURCE_TYPE);
-    if (type.isPresent()) {
-      return ArchiveTypes.fromResourceType(type.get());
-    }
-    Optional<ArchiveFormat> byName = ArchiveTypes.fromName(download.uri());
-    if (byName.isPresent()) {
-      return byName.get();
-    }
-    return ArchiveTypes.sniff(download.file()).orElseThrow(() -> new FetchException(Reason.ABORTED,
-        download.uri(), download.uri() + ": not an archive Cairn recognizes (tar, tar.gz, tar.xz,"
-            + " tar.bz2, tar.zst, zip); name its type with the resource_type qualifier"));
   }
 
   private static URI parse(String uri) {
