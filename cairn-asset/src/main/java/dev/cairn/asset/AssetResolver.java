@@ -78,6 +78,28 @@ public final class AssetResolver implements AutoCloseable {
     this.http = new HttpFetcher(policy, config.maxDownloadBytes());
   }
 
+  /**
+   * Deletes downloads left in the work directory by a process that died mid-fetch: partial files
+   * not written to for {@code age} (a live download writes continuously). Returns how many.
+   */
+  public int removeStaleDownloads(java.time.Duration age) throws IOException {
+    Path downloads = workDir.resolve("downloads");
+    if (!Files.isDirectory(downloads)) {
+      return 0;
+    }
+    Instant cutoff = Instant.now().minus(age);
+    int removed = 0;
+    try (var files = Files.list(downloads)) {
+      for (Path f : (Iterable<Path>) files::iterator) {
+        if (f.getFileName().toString().endsWith(".part")
+            && Files.getLastModifiedTime(f).toInstant().isBefore(cutoff) && Files.deleteIfExists(f)) {
+          removed++;
+        }
+      }
+    }
+    return removed;
+  }
+
   /** The CAS for {@code function}; IllegalArgumentException if it is not served. */
   public BlobStore cas(DigestFunction function) {
     BlobStore store = cas.get(function);

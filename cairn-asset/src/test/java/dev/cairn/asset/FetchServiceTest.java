@@ -399,4 +399,15 @@ class FetchServiceTest {
     asset.fetch.fetchBlob(blob(origin.url("/f")).setInstanceName("team/b").build());
     assertThat(origin.requests("/f")).isEqualTo(2);
   }
+
+  @Test
+  void staleDownloads_areRemoved_freshOnesKept() throws Exception {
+    Path downloads = Files.createDirectories(dir.resolve("store/asset/work/downloads"));
+    Path stale = Files.writeString(downloads.resolve("fetch-1.part"), "half");
+    Files.setLastModifiedTime(stale, java.nio.file.attribute.FileTime.from(java.time.Instant.now().minus(Duration.ofHours(2))));
+    Path fresh = Files.writeString(downloads.resolve("fetch-2.part"), "in progress");
+    assertThat(asset.resolver.removeStaleDownloads(Duration.ofHours(1))).isEqualTo(1);
+    assertThat(stale).doesNotExist();
+    assertThat(fresh).exists();
+  }
 }
