@@ -180,7 +180,7 @@ public final class AssetResolver implements AutoCloseable {
   private Optional<FetchResult> lookup(FetchRequest request, BlobStore store) throws IOException {
     for (String uri : request.uris()) {
       AssetKey key = new AssetKey(request.kind(), request.instance(), request.function(), uri,
-          request.qualifiers().asMap());
+          request.qualifiers().forIndex());
       Optional<AssetEntry> entry = index.get(key);
       if (entry.isEmpty()) {
         continue;
@@ -280,7 +280,7 @@ public final class AssetResolver implements AutoCloseable {
     AssetEntry entry = new AssetEntry(digest, started, Optional.empty());
     for (String u : request.uris()) {
       index.put(new AssetKey(request.kind(), request.instance(), request.function(), u,
-          request.qualifiers().asMap()), entry);
+          request.qualifiers().forIndex()), entry);
     }
     return new FetchResult(uri, digest, started, Optional.empty(), false);
   }
@@ -370,7 +370,7 @@ public final class AssetResolver implements AutoCloseable {
     }
     AssetEntry entry = new AssetEntry(digest, clock.instant(), expireAt);
     for (String uri : uris) {
-      index.put(new AssetKey(kind, instance, function, uri, qualifiers.asMap()), entry);
+      index.put(new AssetKey(kind, instance, function, uri, qualifiers.forIndex()), entry);
     }
   }
 

@@ -410,4 +410,19 @@ class FetchServiceTest {
     assertThat(stale).doesNotExist();
     assertThat(fresh).exists();
   }
+
+  @Test
+  void headerValues_keyTheIndex_butAreNotWrittenToIt() throws Exception {
+    origin.serve("/private", CONTENT);
+    asset.fetch.fetchBlob(blob(origin.url("/private")).addQualifiers(q("http_header:Authorization", "Bearer s3cret-token")).build());
+    asset.fetch.fetchBlob(blob(origin.url("/private")).addQualifiers(q("http_header:Authorization", "Bearer s3cret-token")).build());
+    assertThat(origin.requests("/private")).isEqualTo(1);
+    asset.fetch.fetchBlob(blob(origin.url("/private")).addQualifiers(q("http_header:Authorization", "Bearer other")).build());
+    assertThat(origin.requests("/private")).isEqualTo(2);
+    try (var files = Files.walk(dir.resolve("store/asset/index"))) {
+      for (Path f : files.filter(Files::isRegularFile).toList()) {
+        assertThat(Files.readString(f, StandardCharsets.ISO_8859_1)).doesNotContain("s3cret").contains("http_header\\:Authorization");
+      }
+    }
+  }
 }
