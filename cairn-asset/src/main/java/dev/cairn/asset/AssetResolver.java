@@ -135,6 +135,13 @@ public final class AssetResolver implements AutoCloseable {
     if (hit.isPresent()) {
       return hit.get();
     }
+    if (!fetchable(request)) {
+      throw new AssetNotFoundException((request.kind() == Kind.BLOB ? "no blob" : "no directory")
+          + " for " + String.join(", ", request.uris())
+          + (request.qualifiers().asMap().isEmpty() ? "" : " with qualifiers " + request.qualifiers())
+          + (request.instance().isEmpty() ? "" : " in instance '" + request.instance() + "'")
+          + " (not in the index, and not a URL Cairn fetches)");
+    }
     request.qualifiers().checkSupported(request.uris().size());
     Flight flight = new Flight(request.kind(), request.instance(), request.function(), request.uris(),
         request.qualifiers().asMap(), request.oldestAccepted());
@@ -314,6 +321,23 @@ public final class AssetResolver implements AutoCloseable {
     FetchException last = failures.getLast();
     throw new FetchException(last.reason(), last.uri(), "all " + failures.size() + " URIs failed: "
         + String.join("; ", failures.stream().map(Throwable::getMessage).toList()), last);
+  }
+
+  /** Whether Cairn can fetch any of the request's URIs from an origin. */
+  private static boolean fetchable(FetchRequest request) {
+    if (request.kind() == Kind.DIRECTORY && isGit(request)) {
+      return true;
+    }
+    for (String u : request.uris()) {
+      try {
+        if (HttpFetcher.handles(new URI(u))) {
+          return true;
+        }
+      } catch (URISyntaxException e) {
+        // not a URL: only the index could have it
+      }
+    }
+    return false;
   }
 
   private static boolean isGit(FetchRequest request) {

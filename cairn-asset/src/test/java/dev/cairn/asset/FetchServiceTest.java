@@ -384,10 +384,16 @@ class FetchServiceTest {
   }
 
   @Test
-  void nonHttpUriNotInTheIndex_isNotFound() {
-    FetchBlobResponse r = asset.fetch.fetchBlob(blob("urn:example:nothing").build());
-    assertThat(r.getStatus().getCode()).isEqualTo(Code.NOT_FOUND_VALUE);
-    assertThat(r.getUri()).isEqualTo("urn:example:nothing");
+  void nonHttpUriNotInTheIndex_isANotFoundCallError_asBuildStreamExpects() {
+    assertThatThrownBy(() -> asset.fetch.fetchBlob(blob("urn:example:nothing").build()))
+        .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
+          assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.NOT_FOUND);
+          assertThat(e.getStatus().getDescription()).contains("urn:example:nothing");
+        });
+    // Also with qualifiers Cairn does not implement: only pushed content could match them.
+    assertThatThrownBy(() -> asset.fetch.fetchBlob(blob("urn:example:nothing").addQualifiers(q("my.own", "x")).build()))
+        .isInstanceOfSatisfying(StatusRuntimeException.class,
+            e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.NOT_FOUND));
   }
 
   @Test

@@ -111,6 +111,11 @@ public final class GrpcAssetClient implements AutoCloseable {
         return Optional.empty();
       }
       throw e;
+    } catch (StatusRuntimeException e) {
+      if (e.getStatus().getCode() == io.grpc.Status.Code.NOT_FOUND) {
+        return Optional.empty();
+      }
+      throw e;
     }
   }
 
