@@ -245,7 +245,7 @@ class FetchServiceTest {
   }
 
   @Test
-  void timeout_stallingBody_isDeadlineExceededWithinTheTimeout() {
+  void timeout_stallingBody_isDeadlineExceededWithinTheTimeout() throws Exception {
     byte[] body = new byte[100_000];
     origin.serveStalling("/slow", body, 20_000);
     long start = System.nanoTime();
@@ -255,6 +255,9 @@ class FetchServiceTest {
     assertThat(r.getStatus().getCode()).isEqualTo(Code.DEADLINE_EXCEEDED_VALUE);
     assertThat(millis).isBetween(900L, 8_000L);
     assertThat(asset.index.size()).isZero();
+    try (var files = Files.list(dir.resolve("store/asset/work/downloads"))) {
+      assertThat(files).as("the partial download is removed").isEmpty();
+    }
   }
 
   @Test
@@ -277,6 +280,9 @@ class FetchServiceTest {
         assertThat(r.getStatus().getMessage()).contains("100000").contains("asset-max-download-size");
       }
       assertThat(small.cas.contains(digestOf(big))).isFalse();
+      try (var files = Files.list(dir.resolve("small/store/asset/work/downloads"))) {
+        assertThat(files).isEmpty();
+      }
     }
   }
 
