@@ -78,10 +78,13 @@ for _ in $(seq 300); do curl -sf "http://127.0.0.1:$http_port/healthz" >/dev/nul
 for _ in $(seq 50); do curl -sf "http://127.0.0.1:$origin_port/big.bin" -o /dev/null && break; sleep 0.1; done
 curl -sf "http://127.0.0.1:$origin_port/big.bin" -o /dev/null || die "origin not serving (see $work/nginx/error.log)"
 
+# Warm the server's fetch path (HTTP client, hashing, store) on a small file first.
+head -c $((1024 * 1024)) /dev/urandom >"$work/origin/warm.bin"; chmod 644 "$work/origin/warm.bin"
 load=("$java" --enable-native-access=ALL-UNNAMED -cp "$jar" "$here/AssetLoad.java" --target "127.0.0.1:$grpc_port")
 url() { echo "http://127.0.0.1:$origin_port/big.bin?run=$1"; }
 origin_requests() { grep -c "GET /big.bin?run=$1 " "$work/nginx/access.log" || true; }
 
+for i in 1 2 3; do "${load[@]}" --url "http://127.0.0.1:$origin_port/warm.bin?w=$i" --clients 1 --label warm-up >/dev/null; done
 curl_ms=(); cold_ms=(); collapsed_ms=(); warm_ms=()
 for run in $(seq "$RUNS"); do
   t="$(curl -s -o /dev/null -w '%{time_total}' "$(url "curl$run")")"

@@ -409,8 +409,9 @@ public final class HttpFetcher implements AutoCloseable {
     return new FetchException(Reason.DEADLINE_EXCEEDED, u, u + ": not fetched within the timeout of " + timeout);
   }
 
+  /** Stops at once: downloads still running fail (close() would wait for them, up to their timeout). */
   @Override
   public void close() {
-    client.close();
+    client.shutdownNow();
   }
 }
