@@ -1,124 +1,114 @@
 #!/usr/bin/env bash
-# Remote Asset FetchDirectory of a large tar.gz vs `curl | tar xz` + `cairn import`.
+# Remote Asset benchmark: 100 concurrent FetchBlob of the same 100 MiB URL against `cairn serve`.
 #
-# The archive is the JDK's own sources (lib/src.zip unpacked, ~15k files, ~210 MB), packed as a
-# tar.gz with GNU tar and served by nginx on loopback (the "origin"). Each run starts empty:
-#   (a) cairn serve --asset-allow-private on a fresh store, then time
-#       `cairn fetch --remote grpc://... --archive URL` (the server downloads, unpacks straight
-#       into its CAS, answers the root digest; the client only waits)
-#   (b) time `curl -s URL | tar xz -C DIR && cairn import --store STORE DIR` (fresh DIR and STORE)
-#   (c) time `cairn fetch --store STORE --allow-private --archive URL` (the same fetcher in the
-#       client process, no server)
-# and prints the median of RUNS runs of each, and a/b. Both digests are checked to be equal.
-# Fresh stores and directories are made by moving the previous ones aside (see
-# bench/import-vs-sha256sum.sh: deleting ~16k files here slows the next creations for a while).
+#   - origin downloads: must be exactly 1 per URL (identical fetches are collapsed); counted in
+#     the origin's (nginx) access log;
+#   - total wall time until the 100th answer, compared with one `curl` of the same URL from the
+#     same origin (the floor: what a client pays to download it once itself);
+#   - one cold FetchBlob alone (download + SHA-256 + store), and 100 concurrent warm ones (answered
+#     from the asset index).
 #
-# Usage: bench/asset/run.sh    (RUNS=5 by default; SRC_ZIP to use another zip)
+# Usage: bench/asset/run.sh          (about a minute)
+#   RUNS=3 SIZE_MIB=100 CLIENTS=100   the measured amounts (median of RUNS)
+#   KEEP=1                            keep the work directory
+#
+# Needs nginx and curl (Debian), and a JDK 25 (JAVA_HOME or /usr/lib/jvm/temurin-25-jdk-amd64).
+# Everything listens on 127.0.0.1; the servers started here are stopped by PID on exit.
 set -euo pipefail
 
-REPO=$(cd "$(dirname "$0")/../.." && pwd)
-export JAVA_HOME=${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}
-export LC_ALL=C.UTF-8
-SRC_ZIP=${SRC_ZIP:-/usr/lib/jvm/temurin-25-jdk-amd64/lib/src.zip}
-RUNS=${RUNS:-5}
-CAIRN=$REPO/cairn
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+repo="$(cd "$here/../.." && pwd)"
+export JAVA_HOME="${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}"
+java="$JAVA_HOME/bin/java"
+RUNS="${RUNS:-3}"
+SIZE_MIB="${SIZE_MIB:-100}"
+CLIENTS="${CLIENTS:-100}"
+KEEP="${KEEP:-0}"
 
-WORK=$(mktemp -d /tmp/cairn-asset-bench.XXXXXX)
-NGINX_PID=""
-SERVER_PID=""
+say() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+die() { say "FAILED: $*"; exit 1; }
+for tool in nginx curl; do command -v "$tool" >/dev/null || die "$tool not found (apt-get install -y nginx curl)"; done
+
+work="$(mktemp -d /var/tmp/cairn-assetbench.XXXXXX)"
+pids=()
 cleanup() {
-  if [ -n "$SERVER_PID" ]; then kill "$SERVER_PID" 2>/dev/null || true; fi
-  if [ -n "$NGINX_PID" ]; then kill "$NGINX_PID" 2>/dev/null || true; fi
-  rm -rf "$WORK"
+  set +e
+  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null; done
+  for pid in "${pids[@]}"; do
+    for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -0 "$pid" 2>/dev/null && kill -KILL "$pid"
+  done
+  [[ "$KEEP" == 1 ]] && say "work directory kept: $work" || rm -rf "$work"
 }
 trap cleanup EXIT
-mkdir -p "$WORK/src" "$WORK/origin" "$WORK/trash" "$WORK/nginx"
-chmod 755 "$WORK" "$WORK/origin" # nginx workers run as an unprivileged user
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-now() { date +%s.%N; }
-median() { sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
-set_aside() { if [ -e "$1" ]; then mv "$1" "$WORK/trash/$(date +%s%N)"; fi; sync; }
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
+median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 
-"$CAIRN" --version >/dev/null # builds the jar once, outside the timings
-echo "unpacking $SRC_ZIP and packing it as tar.gz ..." >&2
-unzip -q "$SRC_ZIP" -d "$WORK/src"
-tar -czf "$WORK/origin/src.tar.gz" -C "$WORK/src" .
-chmod 644 "$WORK/origin/src.tar.gz"
-FILES=$(find "$WORK/src" -type f | wc -l)
-BYTES=$(du -sb "$WORK/src" | cut -f1)
-ARCHIVE_BYTES=$(stat -c %s "$WORK/origin/src.tar.gz")
-
-ORIGIN_PORT=$(free_port)
-cat > "$WORK/nginx/nginx.conf" <<CONF
+mkdir -p "$work/origin" "$work/nginx"
+chmod 755 "$work" "$work/origin" # nginx's workers run as an unprivileged user
+head -c "$((SIZE_MIB * 1024 * 1024))" /dev/urandom >"$work/origin/big.bin"
+chmod 644 "$work/origin/big.bin"
+origin_port="$(free_port)"
+cat >"$work/nginx/nginx.conf" <<CONF
 worker_processes 2;
-pid $WORK/nginx/nginx.pid;
-error_log $WORK/nginx/error.log;
+pid $work/nginx/nginx.pid;
+error_log $work/nginx/error.log;
 events {}
 http {
-  access_log off; sendfile on;
-  client_body_temp_path $WORK/nginx/body; proxy_temp_path $WORK/nginx/proxy;
-  fastcgi_temp_path $WORK/nginx/fastcgi; uwsgi_temp_path $WORK/nginx/uwsgi; scgi_temp_path $WORK/nginx/scgi;
-  server { listen 127.0.0.1:$ORIGIN_PORT; root $WORK/origin; }
+  access_log $work/nginx/access.log;
+  client_body_temp_path $work/nginx/body; proxy_temp_path $work/nginx/proxy;
+  fastcgi_temp_path $work/nginx/fastcgi; uwsgi_temp_path $work/nginx/uwsgi; scgi_temp_path $work/nginx/scgi;
+  sendfile on;
+  server { listen 127.0.0.1:$origin_port; root $work/origin; }
 }
 CONF
-nginx -c "$WORK/nginx/nginx.conf"
-for _ in $(seq 50); do [ -s "$WORK/nginx/nginx.pid" ] && break; sleep 0.1; done
-NGINX_PID=$(cat "$WORK/nginx/nginx.pid")
-URL=http://127.0.0.1:$ORIGIN_PORT/src.tar.gz
-curl -sf -o /dev/null "$URL"
+nginx -c "$work/nginx/nginx.conf" -g 'daemon off;' &
+pids+=($!)
 
-A=(); B=(); C=()
+say "building cairn"
+(cd "$repo" && ./cairn --help >/dev/null) || die "cannot build cairn"
+jar="$repo/cairn-cli/target/cairn.jar"
+grpc_port="$(free_port)"
+http_port="$(free_port)"
+"$repo/cairn" --store "$work/store" --max-size 20G serve --asset-allow-private \
+  --grpc-listen "127.0.0.1:$grpc_port" --http-listen "127.0.0.1:$http_port" >"$work/cairn.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 300); do curl -sf "http://127.0.0.1:$http_port/healthz" >/dev/null && break; sleep 0.1; done
+for _ in $(seq 50); do curl -sf "http://127.0.0.1:$origin_port/big.bin" -o /dev/null && break; sleep 0.1; done
+curl -sf "http://127.0.0.1:$origin_port/big.bin" -o /dev/null || die "origin not serving (see $work/nginx/error.log)"
+
+# Warm the server's fetch path (HTTP client, hashing, store) on a small file first.
+head -c $((1024 * 1024)) /dev/urandom >"$work/origin/warm.bin"; chmod 644 "$work/origin/warm.bin"
+load=("$java" --enable-native-access=ALL-UNNAMED -cp "$jar" "$here/AssetLoad.java" --target "127.0.0.1:$grpc_port")
+url() { echo "http://127.0.0.1:$origin_port/big.bin?run=$1"; }
+origin_requests() { grep -c "GET /big.bin?run=$1 " "$work/nginx/access.log" || true; }
+
+for i in 1 2 3; do "${load[@]}" --url "http://127.0.0.1:$origin_port/warm.bin?w=$i" --clients 1 --label warm-up >/dev/null; done
+curl_ms=(); cold_ms=(); collapsed_ms=(); warm_ms=()
 for run in $(seq "$RUNS"); do
-  # (a) through a server
-  STORE=$WORK/store-a
-  set_aside "$STORE"
-  GRPC=$(free_port); HTTP=$(free_port)
-  "$CAIRN" serve --store "$STORE" --asset-allow-private --grpc-listen "127.0.0.1:$GRPC" \
-    --http-listen "127.0.0.1:$HTTP" > "$WORK/serve.log" 2>&1 &
-  SERVER_PID=$!
-  ready=""
-  for _ in $(seq 1200); do
-    if curl -sf "http://127.0.0.1:$HTTP/healthz" >/dev/null 2>&1; then ready=1; break; fi
-    kill -0 "$SERVER_PID" 2>/dev/null || break
-    sleep 0.1
-  done
-  if [ -z "$ready" ]; then echo "cairn serve did not come up:" >&2; cat "$WORK/serve.log" >&2; exit 1; fi
-  t0=$(now)
-  DA=$("$CAIRN" fetch --remote "grpc://127.0.0.1:$GRPC" --archive "$URL")
-  t1=$(now)
-  kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true; SERVER_PID=""
-  A+=("$(echo "$t1 - $t0" | bc -l)")
-
-  # (b) curl | tar xz, then cairn import
-  DIR=$WORK/extract; STORE=$WORK/store-b
-  set_aside "$DIR"; set_aside "$STORE"; mkdir -p "$DIR"
-  t0=$(now)
-  curl -sf "$URL" | tar -xz -C "$DIR"
-  DB=$("$CAIRN" import --store "$STORE" "$DIR")
-  t1=$(now)
-  B+=("$(echo "$t1 - $t0" | bc -l)")
-
-  # (c) the fetcher in the client process
-  STORE=$WORK/store-c
-  set_aside "$STORE"
-  t0=$(now)
-  DC=$("$CAIRN" fetch --store "$STORE" --allow-private --archive "$URL")
-  t1=$(now)
-  C+=("$(echo "$t1 - $t0" | bc -l)")
-
-  if [ "$DA" != "$DB" ] || [ "$DC" != "$DB" ]; then
-    echo "digests differ: server fetch $DA, local fetch $DC, curl|tar+import $DB" >&2
-    exit 1
-  fi
-  echo "run $run: server fetch ${A[-1]} s, curl|tar xz + import ${B[-1]} s, local fetch ${C[-1]} s ($DB)" >&2
+  t="$(curl -s -o /dev/null -w '%{time_total}' "$(url "curl$run")")"
+  curl_ms+=("$(awk -v t="$t" 'BEGIN {printf "%.1f", t * 1000}')")
+  out="$("${load[@]}" --url "$(url "single$run")" --clients 1 --label single)"
+  cold_ms+=("$(sed -n 's/.*wall_ms=\([0-9.]*\).*/\1/p' <<<"$out")")
+  out="$("${load[@]}" --url "$(url "many$run")" --clients "$CLIENTS" --label collapsed)"
+  collapsed_ms+=("$(sed -n 's/.*wall_ms=\([0-9.]*\).*/\1/p' <<<"$out")")
+  n="$(origin_requests "many$run")"
+  [[ "$n" == 1 ]] || die "run $run: $CLIENTS concurrent fetches caused $n origin downloads (expected 1)"
+  out="$("${load[@]}" --url "$(url "many$run")" --clients "$CLIENTS" --label warm)"
+  warm_ms+=("$(sed -n 's/.*wall_ms=\([0-9.]*\).*/\1/p' <<<"$out")")
+  [[ "$(origin_requests "many$run")" == 1 ]] || die "run $run: warm fetches reached the origin"
+  say "run $run: curl ${curl_ms[-1]} ms, 1 FetchBlob ${cold_ms[-1]} ms, $CLIENTS concurrent ${collapsed_ms[-1]} ms (origin downloads: 1), $CLIENTS warm ${warm_ms[-1]} ms"
 done
 
-MA=$(printf '%s\n' "${A[@]}" | median)
-MB=$(printf '%s\n' "${B[@]}" | median)
-MC=$(printf '%s\n' "${C[@]}" | median)
-echo "archive: $FILES files, $BYTES bytes unpacked, tar.gz $ARCHIVE_BYTES bytes; $RUNS runs, medians:"
-printf '  (a) cairn fetch --remote --archive (server-side FetchDirectory): %.2f s\n' "$MA"
-printf '  (b) curl | tar xz + cairn import:                               %.2f s\n' "$MB"
-printf '  (c) cairn fetch --archive, local store:                         %.2f s\n' "$MC"
-printf '  a/b = %.2f, c/b = %.2f\n' "$(echo "$MA / $MB" | bc -l)" "$(echo "$MC / $MB" | bc -l)"
+m_curl="$(printf '%s\n' "${curl_ms[@]}" | median)"
+m_cold="$(printf '%s\n' "${cold_ms[@]}" | median)"
+m_coll="$(printf '%s\n' "${collapsed_ms[@]}" | median)"
+m_warm="$(printf '%s\n' "${warm_ms[@]}" | median)"
+cat <<SUMMARY
+Remote Asset FetchBlob, ${SIZE_MIB} MiB file from nginx on loopback, median of $RUNS runs
+  one curl of the URL                          ${m_curl} ms
+  one FetchBlob (cold: download, hash, store)  ${m_cold} ms
+  $CLIENTS concurrent FetchBlob, cold             ${m_coll} ms   origin downloads: 1 per run   ratio to curl: $(awk -v a="$m_coll" -v b="$m_curl" 'BEGIN {printf "%.2f", a / b}')
+  $CLIENTS concurrent FetchBlob, warm (index)     ${m_warm} ms
+SUMMARY

@@ -4,7 +4,10 @@ import dev.cairn.asset.AssetKey.Kind;
 import dev.cairn.asset.FetchException.Reason;
 import dev.cairn.asset.archive.ArchiveFormat;
 import dev.cairn.asset.archive.ArchiveImporter;
+import dev.cairn.asset.archive.InvalidArchiveException;
 import dev.cairn.asset.git.GitFetcher;
+import dev.cairn.asset.git.GitOriginRefusedException;
+import dev.cairn.asset.git.GitRefNotFoundException;
 import dev.cairn.asset.http.HttpFetcher;
 import dev.cairn.core.blob.BlobNotFoundException;
 import dev.cairn.core.blob.BlobStore;
@@ -75,6 +78,28 @@ public final class AssetResolver implements AutoCloseable {
     this.http = new HttpFetcher(policy, config.maxDownloadBytes());
   }
 
+  /**
+   * Deletes downloads left in the work directory by a process that died mid-fetch: partial files
+   * not written to for {@code age} (a live download writes continuously). Returns how many.
+   */
+  public int removeStaleDownloads(java.time.Duration age) throws IOException {
+    Path downloads = workDir.resolve("downloads");
+    if (!Files.isDirectory(downloads)) {
+      return 0;
+    }
+    Instant cutoff = Instant.now().minus(age);
+    int removed = 0;
+    try (var files = Files.list(downloads)) {
+      for (Path f : (Iterable<Path>) files::iterator) {
+        if (f.getFileName().toString().endsWith(".part")
+            && Files.getLastModifiedTime(f).toInstant().isBefore(cutoff) && Files.deleteIfExists(f)) {
+          removed++;
+        }
+      }
+    }
+    return removed;
+  }
+
   /** The CAS for {@code function}; IllegalArgumentException if it is not served. */
   public BlobStore cas(DigestFunction function) {
     BlobStore store = cas.get(function);
@@ -109,6 +134,13 @@ public final class AssetResolver implements AutoCloseable {
     Optional<FetchResult> hit = lookup(request, store);
     if (hit.isPresent()) {
       return hit.get();
+    }
+    if (!fetchable(request)) {
+      throw new AssetNotFoundException((request.kind() == Kind.BLOB ? "no blob" : "no directory")
+          + " for " + String.join(", ", request.uris())
+          + (request.qualifiers().asMap().isEmpty() ? "" : " with qualifiers " + request.qualifiers())
+          + (request.instance().isEmpty() ? "" : " in instance '" + request.instance() + "'")
+          + " (not in the index, and not a URL Cairn fetches)");
     }
     request.qualifiers().checkSupported(request.uris().size());
     Flight flight = new Flight(request.kind(), request.instance(), request.function(), request.uris(),
@@ -155,7 +187,7 @@ public final class AssetResolver implements AutoCloseable {
   private Optional<FetchResult> lookup(FetchRequest request, BlobStore store) throws IOException {
     for (String uri : request.uris()) {
       AssetKey key = new AssetKey(request.kind(), request.instance(), request.function(), uri,
-          request.qualifiers().asMap());
+          request.qualifiers().forIndex());
       Optional<AssetEntry> entry = index.get(key);
       if (entry.isEmpty()) {
         continue;
@@ -225,6 +257,10 @@ public final class AssetResolver implements AutoCloseable {
         uris.add(parse(request.uris().get(i)));
         headers.add(request.qualifiers().headersFor(i));
       }
+      // A resource_type naming no archive is the client's error: say so before downloading.
+      Optional<ArchiveFormat> declared = request.kind() == Kind.DIRECTORY
+          ? request.qualifiers().get(Qualifiers.RESOURCE_TYPE).map(ArchiveFormat::fromResourceType)
+          : Optional.empty();
       Path downloads = workDir.resolve("downloads");
       HttpFetcher.Download download = http.download(uris, headers, request.qualifiers().sri(),
           request.function(), request.timeout().orElse(config.defaultTimeout()), downloads);
@@ -234,20 +270,14 @@ public final class AssetResolver implements AutoCloseable {
           store.putFile(download.digest(), download.file());
           digest = download.digest();
         } else {
-          ArchiveFormat format = archiveFormat(request, download);
           try {
+            ArchiveFormat format = declared.isPresent() ? declared.get() : ArchiveFormat.detect(download.file());
             digest = new ArchiveImporter(store, request.function(), config.archiveLimits())
                 .importArchive(download.file(), format);
-          } catch (FetchException | UnsupportedOperationException e) {
-            throw e;
-          } catch (dev.cairn.asset.archive.InvalidArchiveException e) {
-            // An archive bomb is a resource limit, the rest a failed consistency check.
-            throw new FetchException(e.reason() == dev.cairn.asset.archive.InvalidArchiveException.Reason.LIMIT_EXCEEDED
-                ? Reason.RESOURCE_EXHAUSTED : Reason.ABORTED, uri, uri + ": cannot unpack as "
-                + format.name().toLowerCase(java.util.Locale.ROOT).replace('_', '.') + ": " + e.getMessage(), e);
-          } catch (IOException e) {
-            throw new FetchException(Reason.ABORTED, uri, uri + ": cannot unpack as "
-                + format.name().toLowerCase(java.util.Locale.ROOT).replace('_', '.') + ": " + e.getMessage(), e);
+          } catch (InvalidArchiveException e) {
+            Reason reason = e.reason() == InvalidArchiveException.Reason.LIMIT_EXCEEDED
+                ? Reason.RESOURCE_EXHAUSTED : Reason.ABORTED;
+            throw new FetchException(reason, uri, uri + ": " + e.getMessage().replace(download.file().toString(), "download"), e);
           }
         }
       } finally {
@@ -257,7 +287,7 @@ public final class AssetResolver implements AutoCloseable {
     AssetEntry entry = new AssetEntry(digest, started, Optional.empty());
     for (String u : request.uris()) {
       index.put(new AssetKey(request.kind(), request.instance(), request.function(), u,
-          request.qualifiers().asMap()), entry);
+          request.qualifiers().forIndex()), entry);
     }
     return new FetchResult(uri, digest, started, Optional.empty(), false);
   }
@@ -271,10 +301,15 @@ public final class AssetResolver implements AutoCloseable {
     List<FetchException> failures = new ArrayList<>();
     for (String u : request.uris()) {
       try {
-        return new Fetched(u, git.fetch(parse(u), commit, branch));
+        return new Fetched(u, git.fetch(parse(u), commit, branch,
+            request.timeout().orElse(config.defaultTimeout())));
       } catch (FetchException e) {
         failures.add(e);
-      } catch (IllegalArgumentException | UnsupportedOperationException e) {
+      } catch (GitRefNotFoundException e) {
+        failures.add(new FetchException(Reason.NOT_FOUND, u, e.getMessage(), e));
+      } catch (GitOriginRefusedException e) {
+        failures.add(new FetchException(Reason.PERMISSION_DENIED, u, e.getMessage(), e));
+      } catch (InterruptedIOException e) {
         throw e;
       } catch (IOException e) {
         failures.add(new FetchException(Reason.UNAVAILABLE, u, u + ": " + e.getMessage(), e));
@@ -288,6 +323,23 @@ public final class AssetResolver implements AutoCloseable {
         + String.join("; ", failures.stream().map(Throwable::getMessage).toList()), last);
   }
 
+  /** Whether Cairn can fetch any of the request's URIs from an origin. */
+  private static boolean fetchable(FetchRequest request) {
+    if (request.kind() == Kind.DIRECTORY && isGit(request)) {
+      return true;
+    }
+    for (String u : request.uris()) {
+      try {
+        if (HttpFetcher.handles(new URI(u))) {
+          return true;
+        }
+      } catch (URISyntaxException e) {
+        // not a URL: only the index could have it
+      }
+    }
+    return false;
+  }
+
   private static boolean isGit(FetchRequest request) {
     Qualifiers q = request.qualifiers();
     if (q.get(Qualifiers.VCS_COMMIT).isPresent() || q.get(Qualifiers.VCS_BRANCH).isPresent()) {
@@ -297,20 +349,6 @@ public final class AssetResolver implements AutoCloseable {
       return true;
     }
     return request.uris().stream().allMatch(u -> u.replaceAll("[?#].*$", "").replaceAll("/+$", "").endsWith(".git"));
-  }
-
-  private static ArchiveFormat archiveFormat(FetchRequest request, HttpFetcher.Download download) throws IOException {
-    Optional<String> type = request.qualifiers().get(Qualifiers.RESOURCE_TYPE);
-    if (type.isPresent()) {
-      return ArchiveTypes.fromResourceType(type.get());
-    }
-    Optional<ArchiveFormat> byName = ArchiveTypes.fromName(download.uri());
-    if (byName.isPresent()) {
-      return byName.get();
-    }
-    return ArchiveTypes.sniff(download.file()).orElseThrow(() -> new FetchException(Reason.ABORTED,
-        download.uri(), download.uri() + ": not an archive Cairn recognizes (tar, tar.gz, tar.xz,"
-            + " tar.bz2, tar.zst, zip); name its type with the resource_type qualifier"));
   }
 
   private static URI parse(String uri) {
@@ -356,7 +394,7 @@ public final class AssetResolver implements AutoCloseable {
     }
     AssetEntry entry = new AssetEntry(digest, clock.instant(), expireAt);
     for (String uri : uris) {
-      index.put(new AssetKey(kind, instance, function, uri, qualifiers.asMap()), entry);
+      index.put(new AssetKey(kind, instance, function, uri, qualifiers.forIndex()), entry);
     }
   }
 

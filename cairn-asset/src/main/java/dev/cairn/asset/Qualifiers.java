@@ -67,6 +67,24 @@ public final class Qualifiers {
   }
 
   /**
+   * The qualifiers as the asset index keys and stores them: header values (often credentials)
+   * replaced by their SHA-256, so that index files never hold a token while a request with other
+   * headers is still another name.
+   */
+  public SortedMap<String, String> forIndex() {
+    SortedMap<String, String> out = new TreeMap<>();
+    for (var q : values.entrySet()) {
+      String v = q.getValue();
+      if (q.getKey().startsWith(HEADER) || q.getKey().startsWith(HEADER_URL)) {
+        v = "sha256:" + dev.cairn.core.digest.DigestFunction.SHA256
+            .digestOf(v.getBytes(java.nio.charset.StandardCharsets.UTF_8)).hash();
+      }
+      out.put(q.getKey(), v);
+    }
+    return Collections.unmodifiableSortedMap(out);
+  }
+
+  /**
    * Checks every qualifier is one Cairn implements for fetching from an origin, and that their
    * values parse.
    *

@@ -107,8 +107,10 @@ public final class CairnServer implements AutoCloseable {
       index = AssetIndex.inMemory(clock, config.asset().maxIndexEntries());
       work = Files.createTempDirectory("cairn-asset");
     }
-    return new AssetResolver(stores.allCas(), index, config.asset(),
+    AssetResolver resolver = new AssetResolver(stores.allCas(), index, config.asset(),
         new PublicAddressPolicy(config.asset().allowPrivate()), work, clock);
+    resolver.removeStaleDownloads(java.time.Duration.ofHours(1));
+    return resolver;
   }
 
   /** The Remote Asset resolver this server answers Fetch and Push with. */

@@ -1,7 +1,6 @@
 package dev.cairn.asset.git;
 
 import dev.cairn.asset.OriginPolicy;
-import dev.cairn.asset.OriginRefusedException;
 import dev.cairn.core.blob.BlobStore;
 import dev.cairn.core.digest.Digest;
 import dev.cairn.core.digest.DigestFunction;
@@ -137,8 +136,8 @@ public final class GitFetcher {
         try {
           policy.check(LOOPBACK);
         } catch (IOException e) {
-          throw new OriginRefusedException(uri.toString(), "refusing to fetch " + uri
-              + ": file URLs are allowed only where private origins are (" + e.getMessage() + ")");
+          throw new GitOriginRefusedException("refusing to fetch " + uri + ": file URLs are "
+              + "allowed only where private origins are (" + e.getMessage() + ")", e);
         }
       }
       default -> throw new IllegalArgumentException("git URL '" + uri + "': scheme '"
@@ -190,7 +189,7 @@ public final class GitFetcher {
       }
       fetchAll(repo, url, timeout);
       if (!reachable(repo, commit.get())) {
-        throw new GitRefNotFoundException(url, "commit " + commit.get().name() + " not found in "
+        throw new GitRefNotFoundException("commit " + commit.get().name() + " not found in "
             + url + " (not reachable from its branches or tags)");
       }
       return commit.get();
@@ -199,13 +198,13 @@ public final class GitFetcher {
     if (branch.isPresent()) {
       Ref ref = repo.exactRef(Constants.R_HEADS + branch.get());
       if (ref == null || ref.getObjectId() == null) {
-        throw new GitRefNotFoundException(url, "branch '" + branch.get() + "' not found in " + url);
+        throw new GitRefNotFoundException("branch '" + branch.get() + "' not found in " + url);
       }
       return peelToCommit(repo, ref.getObjectId(), url);
     }
     Ref head = result.getAdvertisedRef(Constants.HEAD);
     if (head == null || head.getObjectId() == null) {
-      throw new GitRefNotFoundException(url, url + " has no HEAD (an empty repository?)");
+      throw new GitRefNotFoundException(url + " has no HEAD (an empty repository?)");
     }
     return peelToCommit(repo, head.getObjectId(), url);
   }
@@ -214,7 +213,7 @@ public final class GitFetcher {
     try (RevWalk walk = new RevWalk(repo)) {
       return walk.parseCommit(id).copy();
     } catch (MissingObjectException e) {
-      throw new GitRefNotFoundException(url, url + ": " + id.name() + " was advertised but not fetched");
+      throw new GitRefNotFoundException(url + ": " + id.name() + " was advertised but not fetched");
     }
   }
 
@@ -233,7 +232,7 @@ public final class GitFetcher {
           .setTimeout((int) Math.max(1, Math.min(Integer.MAX_VALUE, timeout.toSeconds())))
           .call();
     } catch (InvalidRemoteException e) {
-      throw new GitRefNotFoundException(url, url + ": not a git repository ("
+      throw new GitRefNotFoundException(url + ": not a git repository ("
           + (e.getCause() != null ? e.getCause().getMessage() : e.getMessage()) + ")");
     } catch (GitAPIException | org.eclipse.jgit.api.errors.JGitInternalException e) {
       throw new IOException("fetching " + url + " failed: " + e.getMessage(), e);

@@ -112,6 +112,8 @@ final class AssetGrpc {
             .setCode(Code.FAILED_PRECONDITION.getNumber()).setMessage(e.getMessage())
             .addDetails(Any.pack(failure.build())).build());
       }
+      case dev.cairn.asset.AssetNotFoundException e ->
+          Status.NOT_FOUND.withDescription(e.getMessage()).withCause(e).asRuntimeException();
       case UnsupportedOperationException e ->
           Status.UNIMPLEMENTED.withDescription(e.getMessage()).withCause(e).asRuntimeException();
       default -> GrpcErrors.toException(t);

@@ -50,10 +50,6 @@ public final class FetchService extends FetchGrpc.FetchImplBase {
       out.setUri(result.uri()).setBlobDigest(result.digest().toProto());
       result.expiresAt().ifPresent(e -> out.setExpiresAt(AssetGrpc.toProto(e)));
     } catch (FetchException e) {
-      if (isPushOnlyMiss(e, request.getUrisList())) {
-        response.onError(io.grpc.Status.NOT_FOUND.withDescription(e.getMessage()).asRuntimeException());
-        return;
-      }
       out.setStatus(AssetGrpc.inlineStatus(e)).setUri(e.uri());
     } catch (Exception e) {
       response.onError(AssetGrpc.toException(e));
@@ -85,10 +81,6 @@ public final class FetchService extends FetchGrpc.FetchImplBase {
       out.setUri(result.uri()).setRootDirectoryDigest(result.digest().toProto());
       result.expiresAt().ifPresent(e -> out.setExpiresAt(AssetGrpc.toProto(e)));
     } catch (FetchException e) {
-      if (isPushOnlyMiss(e, request.getUrisList())) {
-        response.onError(io.grpc.Status.NOT_FOUND.withDescription(e.getMessage()).asRuntimeException());
-        return;
-      }
       out.setStatus(AssetGrpc.inlineStatus(e)).setUri(e.uri());
     } catch (Exception e) {
       response.onError(AssetGrpc.toException(e));
@@ -96,26 +88,5 @@ public final class FetchService extends FetchGrpc.FetchImplBase {
     }
     response.onNext(out.build());
     response.onCompleted();
-  }
-
-  /**
-   * A miss for URIs that only Push can provide (no http, https or file origin to fetch from, such
-   * as BuildStream's {@code urn:fdc:buildstream.build:...} artifact names) fails the call with
-   * NOT_FOUND instead of answering it inline: no origin was asked, so the miss is the server's own
-   * answer, and BuildStream 1.6 treats only a NOT_FOUND call error as "not cached" (an inline
-   * status it ignores, and reads the empty digest as an artifact). Origin misses stay inline.
-   */
-  static boolean isPushOnlyMiss(FetchException e, java.util.List<String> uris) {
-    if (e.reason() != FetchException.Reason.NOT_FOUND) {
-      return false;
-    }
-    for (String uri : uris) {
-      int colon = uri.indexOf(':');
-      String scheme = colon < 0 ? "" : uri.substring(0, colon).toLowerCase(java.util.Locale.ROOT);
-      if (scheme.equals("http") || scheme.equals("https") || scheme.equals("file")) {
-        return false;
-      }
-    }
-    return true;
   }
 }

@@ -71,19 +71,6 @@ public final class GrpcAssetClient implements AutoCloseable {
 
   /** FetchBlob or FetchDirectory (by the request's kind; its instance is replaced by this client's). */
   public Digest fetch(FetchRequest request) throws IOException {
-    try {
-      return fetchOnce(request);
-    } catch (StatusRuntimeException e) {
-      // A miss on a pushed-only URI comes as a NOT_FOUND call error (see FetchService).
-      if (e.getStatus().getCode() == io.grpc.Status.Code.NOT_FOUND) {
-        throw new FetchException(Reason.NOT_FOUND, request.uris().getFirst(),
-            String.valueOf(e.getStatus().getDescription()));
-      }
-      throw e;
-    }
-  }
-
-  private Digest fetchOnce(FetchRequest request) throws IOException {
     com.google.rpc.Status status;
     String uri;
     build.bazel.remote.execution.v2.Digest digest;
@@ -121,6 +108,11 @@ public final class GrpcAssetClient implements AutoCloseable {
           dev.cairn.asset.Qualifiers.none())));
     } catch (FetchException e) {
       if (e.reason() == Reason.NOT_FOUND) {
+        return Optional.empty();
+      }
+      throw e;
+    } catch (StatusRuntimeException e) {
+      if (e.getStatus().getCode() == io.grpc.Status.Code.NOT_FOUND) {
         return Optional.empty();
       }
       throw e;

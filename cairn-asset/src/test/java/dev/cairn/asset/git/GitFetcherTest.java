@@ -195,7 +195,7 @@ class GitFetcherTest {
   @Test
   void fetch_fileUrl_refusedUnlessPrivateOriginsAreAllowed() {
     assertThatThrownBy(() -> fetcher(PUBLIC_ONLY).fetch(originUrl, Optional.empty(), Optional.empty()))
-        .isInstanceOf(dev.cairn.asset.OriginRefusedException.class).hasMessageContaining("file URLs");
+        .isInstanceOf(GitOriginRefusedException.class).hasMessageContaining("file URLs");
   }
 
   @Test
