@@ -1,4 +1,4 @@
-// Load generator for bench/asset/run.sh: N concurrent Remote Asset FetchBlob calls of one URL
+// Load generator for bench/asset/collapse.sh: N concurrent Remote Asset FetchBlob calls of one URL
 // against a Cairn server, all started together; prints the wall time until the last answer.
 //
 // Runs as a single-file source program on the classpath of Cairn's shaded jar (which carries

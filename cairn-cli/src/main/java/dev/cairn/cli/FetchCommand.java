@@ -38,10 +38,11 @@ import picocli.CommandLine.Spec;
     versionProvider = VersionProvider.class,
     description = {
       "Download a file, archive or git repository into the store once and print its digest.",
-      "URLs are mirrors of the same content, tried in order. A URL fetched before (same options)",
-      "is answered from the asset index without downloading, as long as its content is still in",
-      "the store. Prints a blob digest, or with --archive/--git-commit/--git-branch a tree's root",
-      "digest (use it with export, ls, mount). With --remote the server downloads it."
+      "URLs are mirrors of the same content, tried in order. A URL fetched before (with the same"
+          + " options) is answered from the asset index without downloading, as long as its content"
+          + " is still in the store. Prints a blob digest, or with --archive, --git-commit or"
+          + " --git-branch a tree's root digest (for export, ls, mount). With --remote the server"
+          + " downloads it."
     },
     footer = {
       "",

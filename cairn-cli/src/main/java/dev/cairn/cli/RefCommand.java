@@ -29,8 +29,8 @@ import picocli.CommandLine.Spec;
     versionProvider = VersionProvider.class,
     description = {
       "Name a stored tree, or look a name up.",
-      "A ref is a Remote Asset mapping urn:cairn:ref:NAME -> root digest, in the local store or",
-      "on --remote. Names: letters, digits, '.', '_', '-', with '/' between segments."
+      "A ref is a Remote Asset mapping urn:cairn:ref:NAME -> root digest, in the local store or"
+          + " on --remote. Names: letters, digits, '.', '_', '-', with '/' between segments."
     },
     subcommands = {RefCommand.Set.class, RefCommand.Get.class})
 final class RefCommand implements Callable<Integer> {
@@ -73,8 +73,8 @@ final class RefCommand implements Callable<Integer> {
   }
 
   @Command(name = "set", mixinStandardHelpOptions = true, versionProvider = VersionProvider.class,
-      description = {"Point NAME at the tree DIGEST (which must be complete in the store).",
-          "Replaces what NAME pointed to."})
+      description = {"Point NAME at the tree DIGEST.",
+          "The tree must be complete in the store; replaces what NAME pointed to."})
   static final class Set implements Callable<Integer> {
     @ParentCommand private RefCommand ref;
     @Spec private CommandSpec spec;
@@ -98,8 +98,8 @@ final class RefCommand implements Callable<Integer> {
   }
 
   @Command(name = "get", mixinStandardHelpOptions = true, versionProvider = VersionProvider.class,
-      description = {"Print the root digest NAME points to; exit 1 if there is no such ref",
-          "(or its tree is no longer complete in the store)."})
+      description = {"Print the root digest NAME points to.",
+          "Exits 1 if there is no such ref (or its tree is no longer complete in the store)."})
   static final class Get implements Callable<Integer> {
     @ParentCommand private RefCommand ref;
     @Spec private CommandSpec spec;

@@ -39,8 +39,8 @@ import picocli.CommandLine.Spec;
     versionProvider = VersionProvider.class,
     description = {
       "Run the cache server (REAPI v2 over gRPC, HTTP cache protocol, Remote Asset).",
-      "gRPC: Capabilities, CAS, ByteStream, ActionCache, Remote Asset Fetch/Push (sources",
-      "downloaded once, server-side). HTTP: GET/HEAD/PUT /cas/<sha256> and",
+      "gRPC: Capabilities, CAS, ByteStream, ActionCache, Remote Asset Fetch/Push.",
+      "HTTP: GET/HEAD/PUT /cas/<sha256> and",
       "/ac/<sha256> under any prefix, /metrics (Prometheus), /healthz. Both serve --store.",
       "",
       "Bazel:  bazel build --remote_cache=grpc://127.0.0.1:8980 //...",
@@ -95,11 +95,9 @@ final class ServeCommand implements Callable<Integer> {
       description = "How long in-flight requests may run at shutdown (default 30s).")
   private String shutdownGrace;
 
-  @Option(names = "--asset-allow-private", arity = "0..1", fallbackValue = "true",
-      description = {
-        "Let the Remote Asset service fetch from loopback, private, link-local and CGNAT",
-        "addresses (refused by default, also after redirects; cloud metadata addresses stay refused)."
-      })
+  @Option(names = "--asset-allow-private", arity = "0..1", fallbackValue = "true", paramLabel = "true|false",
+      description = "Let the Remote Asset service fetch from loopback, private, link-local and CGNAT"
+          + " addresses (refused by default, also after redirects; cloud metadata addresses stay refused).")
   private Boolean assetAllowPrivate;
 
   @Option(names = "--asset-max-download-size", paramLabel = "SIZE", converter = ByteSize.Converter.class,

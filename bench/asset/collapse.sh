@@ -8,7 +8,7 @@
 #   - one cold FetchBlob alone (download + SHA-256 + store), and 100 concurrent warm ones (answered
 #     from the asset index).
 #
-# Usage: bench/asset/run.sh          (about a minute)
+# Usage: bench/asset/collapse.sh     (about 2 minutes with the build)
 #   RUNS=3 SIZE_MIB=100 CLIENTS=100   the measured amounts (median of RUNS)
 #   KEEP=1                            keep the work directory
 #
