@@ -31,6 +31,8 @@ public final class Main {
     SUBCOMMANDS.put("diff", DiffCommand::new);
     SUBCOMMANDS.put("stat", StatCommand::new);
     SUBCOMMANDS.put("gc", GcCommand::new);
+    SUBCOMMANDS.put("mount", MountCommand::new);
+    SUBCOMMANDS.put("umount", UmountCommand::new);
   }
 
   /** Global options that take a value as the next argument. */
