@@ -53,6 +53,7 @@ public final class Native {
   private static final MethodHandle PWRITE = bind("pwrite", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG), -1);
   private static final MethodHandle CLOSE = bind("close", FunctionDescriptor.of(JAVA_INT, JAVA_INT), -1);
   private static final MethodHandle FTRUNCATE = bind("ftruncate", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG), -1);
+  private static final MethodHandle LSEEK = bind("lseek", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_INT), -1);
   private static final MethodHandle FSYNC = bind("fsync", FunctionDescriptor.of(JAVA_INT, JAVA_INT), -1);
   private static final MethodHandle IOCTL = bind("ioctl", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, ADDRESS), 2);
   private static final MethodHandle MOUNT = bind("mount", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS, JAVA_LONG, ADDRESS), -1);
@@ -231,6 +232,21 @@ public final class Native {
     if (r < 0) {
       throw failure("ftruncate", c);
     }
+  }
+
+  /** The size of an open file (lseek to its end). */
+  public static long size(int fd) throws FuseException {
+    MemorySegment c = capture();
+    long r;
+    try {
+      r = (long) LSEEK.invokeExact(c, fd, 0L, 2 /* SEEK_END */);
+    } catch (Throwable t) {
+      throw unexpected(t);
+    }
+    if (r < 0) {
+      throw failure("lseek", c);
+    }
+    return r;
   }
 
   public static void fsync(int fd) throws FuseException {
