@@ -3,10 +3,12 @@ package dev.cairn.cli;
 import dev.cairn.core.blob.BlobStore;
 import dev.cairn.core.digest.Digest;
 import dev.cairn.core.tree.MerkleCodec;
-import dev.cairn.fuse.FuseMount;
+import dev.cairn.core.ref.RefStore;
+import dev.cairn.fuse.CairnMount;
 import dev.cairn.fuse.cas.BlobSource;
-import dev.cairn.fuse.cas.CasFileSystem;
-import dev.cairn.fuse.kernel.Native;
+import dev.cairn.fuse.flush.FlushPolicy;
+import dev.cairn.fuse.kernel.Mounter;
+import dev.cairn.fuse.metrics.MountMetrics;
 import dev.cairn.store.disk.DiskBlobStore;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -14,14 +16,12 @@ import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -40,7 +40,7 @@ import picocli.CommandLine.Spec;
     mixinStandardHelpOptions = true,
     versionProvider = VersionProvider.class,
     description = {
-      "Mount a stored tree as a read-only file system (FUSE).",
+      "Mount a stored tree as a file system (FUSE): read-only, or copy-on-write with --writable.",
       "Files are read straight from the local store (kernel passthrough when run as root);"
           + " with --remote, blobs missing locally are fetched on first use and verified.",
       "Returns once the mount is ready; the daemon serving it logs to"
@@ -70,6 +70,35 @@ final class MountCommand implements Callable<Integer> {
       description = "Threads reading FUSE requests (default: ${DEFAULT-VALUE}).")
   private int threads;
 
+  @Option(names = {"-w", "--writable"},
+      description = "Copy-on-write: changes live in a scratch area until captured"
+          + " ('cairn capture MOUNTPOINT' prints the new root digest).")
+  private boolean writable;
+
+  @Option(names = "--capture-on-unmount",
+      description = "Print the tree's final root digest when unmounted (on stdout with"
+          + " --foreground, else in the daemon's log).")
+  private boolean captureOnUnmount;
+
+  @Option(names = "--flush", paramLabel = "POLICY",
+      description = "When to publish captures to --ref: on-unmount, on-close,"
+          + " interval:DURATION or idle:DURATION (e.g. idle:30s).")
+  private String flush;
+
+  @Option(names = "--ref", paramLabel = "NAME",
+      description = "Ref a writable mount publishes its captures to (never clobbered:"
+          + " NAME.conflict-N if it moved).")
+  private String ref;
+
+  @Option(names = "--track-access", paramLabel = "FILE",
+      description = "Write the sorted paths opened, read-linked or listed to FILE at capture and"
+          + " unmount (served by path: no passthrough).")
+  private Path trackAccess;
+
+  @Option(names = "--metrics-listen", paramLabel = "ADDR",
+      description = "Serve Prometheus metrics on /metrics at PORT or HOST:PORT.")
+  private String metricsListen;
+
   @Override
   public Integer call() throws Exception {
     Digest root = resolveRoot();
@@ -80,6 +109,21 @@ final class MountCommand implements Callable<Integer> {
       throw new ParameterException(spec.commandLine(), "mount point " + mountpoint
           + " is not an existing directory");
     }
+    if (captureOnUnmount && !writable) {
+      throw new ParameterException(spec.commandLine(), "--capture-on-unmount needs --writable");
+    }
+    CairnMount.Spec mountSpec;
+    try {
+      mountSpec = new CairnMount.Spec(root, mountpoint, writable, threads,
+          Optional.ofNullable(trackAccess).map(p -> p.toAbsolutePath().normalize()),
+          Optional.ofNullable(metricsListen).map(MountMetrics::parseListen),
+          Optional.ofNullable(flush).map(FlushPolicy::parse),
+          Optional.ofNullable(ref).map(RefStore::validate),
+          Optional.empty(), // no RefStore implementation in this build yet
+          Mounter.Method.AUTO);
+    } catch (IllegalArgumentException e) {
+      throw new ParameterException(spec.commandLine(), e.getMessage());
+    }
     boolean daemonChild = "1".equals(cairn.invocation().env().get(DAEMON_ENV));
     if (!foreground && !daemonChild) {
       return daemonize();
@@ -87,16 +131,14 @@ final class MountCommand implements Callable<Integer> {
     LogFormat.install();
     try (DiskBlobStore local = cairn.openStore();
         BlobStore remote = cairn.remoteUrl().map(cairn::connectRemote).orElse(null)) {
-      BlobSource blobs = new BlobSource(local, Optional.ofNullable(remote));
       try {
-        MerkleCodec.parse(blobs.bytes(root), "root " + root);
+        MerkleCodec.parse(new BlobSource(local, Optional.ofNullable(remote)).bytes(root),
+            "root " + root);
       } catch (dev.cairn.core.blob.BlobNotFoundException e) {
         throw new IOException("tree " + root + " is not in the store at " + cairn.storePath()
             + (remote == null ? " (import it, or give --remote URL)" : " nor on the remote"), e);
       }
-      CasFileSystem fs = new CasFileSystem(blobs, root, Native.getuid(), Native.getgid(),
-          Instant.now().getEpochSecond());
-      FuseMount mount = FuseMount.mount(mountpoint, fs, FuseMount.Config.of(threads, true));
+      CairnMount mount = CairnMount.start(local, Optional.ofNullable(remote), mountSpec);
       return serve(mount, daemonChild);
     }
   }
@@ -120,17 +162,14 @@ final class MountCommand implements Callable<Integer> {
   }
 
   /** Serves until unmounted from outside, or SIGINT/SIGTERM (which unmount). */
-  private int serve(FuseMount mount, boolean daemonChild) throws Exception {
+  private int serve(CairnMount mount, boolean daemonChild) throws Exception {
     CountDownLatch done = new CountDownLatch(1);
-    AtomicBoolean closed = new AtomicBoolean();
+    System.Logger log = System.getLogger("cairn");
     Runnable stop = () -> {
-      if (closed.compareAndSet(false, true)) {
-        try {
-          mount.close();
-        } catch (IOException e) {
-          System.getLogger("cairn").log(System.Logger.Level.ERROR,
-              "unmounting " + mount.mountpoint() + " failed: " + e.getMessage());
-        }
+      try {
+        mount.unmount();
+      } catch (IOException e) {
+        log.log(System.Logger.Level.ERROR, "unmounting " + mountpoint + " failed: " + e.getMessage());
       }
       done.countDown();
     };
@@ -144,19 +183,26 @@ final class MountCommand implements Callable<Integer> {
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
       }
-      closed.set(true);
-      done.countDown();
+      stop.run(); // final flush, access log, scratch cleanup
     });
-    System.getLogger("cairn").log(System.Logger.Level.INFO, "mounted " + tree + " at "
-        + mount.mountpoint() + " (" + (mount.connection().passthrough() ? "passthrough" : "cached")
-        + " reads, " + threads + " threads)");
+    log.log(System.Logger.Level.INFO, "mounted " + tree + " at " + mount.fuse().mountpoint()
+        + (writable ? " (writable" : " (read-only") + ", "
+        + (mount.passthrough() ? "passthrough" : "cached") + " reads, " + threads + " threads)");
     if (daemonChild) {
       cairn.invocation().out().println(READY);
       cairn.invocation().out().flush();
     }
     done.await();
-    if (mount.session().failure() != null) {
-      throw new IOException("FUSE session failed: " + mount.session().failure());
+    Digest last = mount.unmount();
+    if (captureOnUnmount) {
+      log.log(System.Logger.Level.INFO, "final root digest " + last);
+      if (!daemonChild) {
+        cairn.invocation().out().println(last);
+        cairn.invocation().out().flush();
+      }
+    }
+    if (mount.fuse().session().failure() != null) {
+      throw new IOException("FUSE session failed: " + mount.fuse().session().failure());
     }
     return 0;
   }

@@ -54,11 +54,17 @@ public final class FuseMount implements AutoCloseable {
   /** Mounts {@code fs} at {@code mountpoint} and serves it until unmounted. */
   public static FuseMount mount(Path mountpoint, FuseFileSystem fs, Config config)
       throws IOException {
+    return mount(mountpoint, fs, config, null);
+  }
+
+  /** As {@link #mount(Path, FuseFileSystem, Config)}, with a per-request observer (or null). */
+  public static FuseMount mount(Path mountpoint, FuseFileSystem fs, Config config,
+      FuseSession.Observer observer) throws IOException {
     Path target = mountpoint.toAbsolutePath().normalize();
     int fd = Mounter.mount(target, config.mountOptions());
     FuseSession session;
     try {
-      session = FuseSession.start(fd, fs, config.threads(), "fuse");
+      session = FuseSession.start(fd, fs, config.threads(), "fuse", observer);
     } catch (IOException | RuntimeException e) {
       try {
         Mounter.unmount(target, true);

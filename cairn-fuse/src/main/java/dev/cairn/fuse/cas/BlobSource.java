@@ -24,6 +24,22 @@ public final class BlobSource {
 
   private static final Logger LOG = System.getLogger(BlobSource.class.getName());
 
+  /** Told about local hits and fetches, for metrics and thrash detection. */
+  public interface Listener {
+    void hit(Digest digest);
+
+    void fetched(Digest digest);
+  }
+
+  private static final Listener NONE = new Listener() {
+    @Override
+    public void hit(Digest digest) {}
+
+    @Override
+    public void fetched(Digest digest) {}
+  };
+
+  private volatile Listener listener = NONE;
   private final DiskBlobStore local;
   private final BlobStore remote; // null: local only
   private final ConcurrentHashMap<Digest, Object> inFlight = new ConcurrentHashMap<>();
@@ -33,6 +49,10 @@ public final class BlobSource {
   public BlobSource(DiskBlobStore local, Optional<BlobStore> remote) {
     this.local = Objects.requireNonNull(local, "local");
     this.remote = remote.orElse(null);
+  }
+
+  public void setListener(Listener listener) {
+    this.listener = Objects.requireNonNull(listener, "listener");
   }
 
   public DiskBlobStore local() {
@@ -46,6 +66,7 @@ public final class BlobSource {
     }
     Optional<Path> path = local.pathOf(digest);
     if (path.isPresent()) {
+      listener.hit(digest);
       return path;
     }
     fetch(digest);
@@ -96,6 +117,7 @@ public final class BlobSource {
         }
         fetched.incrementAndGet();
         fetchedBytes.addAndGet(digest.sizeBytes());
+        listener.fetched(digest);
       }
     } finally {
       inFlight.remove(digest, lock);

@@ -266,6 +266,12 @@ public final class CasFileSystem implements FuseFileSystem {
       throw new FuseException(Errno.ENODATA, name);
     }
     return switch (name) {
+      case "user.cairn.capture" -> {
+        if (nodeId != ROOT_ID) {
+          throw new FuseException(Errno.ENODATA, name);
+        }
+        yield (root.hash() + "/" + root.sizeBytes()).getBytes(StandardCharsets.US_ASCII);
+      }
       case XATTR_DIGEST -> (n.digest.hash() + "/" + n.digest.sizeBytes())
           .getBytes(StandardCharsets.US_ASCII);
       case XATTR_SHA256 -> {

@@ -68,8 +68,35 @@ public final class FuseSession implements AutoCloseable {
   private static final long FUSE_DEV_IOC_BACKING_OPEN = 0x4010E501L;
   private static final long FUSE_DEV_IOC_BACKING_CLOSE = 0x4004E502L;
 
+  /** Told the opcode and duration of every request answered (for metrics). */
+  @FunctionalInterface
+  public interface Observer {
+    void answered(int opcode, long nanos);
+  }
+
+  private static final String[] OPCODE_NAMES = new String[64];
+
+  static {
+    String[] names = {"", "LOOKUP", "FORGET", "GETATTR", "SETATTR", "READLINK", "SYMLINK", "",
+        "MKNOD", "MKDIR", "UNLINK", "RMDIR", "RENAME", "LINK", "OPEN", "READ", "WRITE", "STATFS",
+        "RELEASE", "", "FSYNC", "SETXATTR", "GETXATTR", "LISTXATTR", "REMOVEXATTR", "FLUSH",
+        "INIT", "OPENDIR", "READDIR", "RELEASEDIR", "FSYNCDIR", "GETLK", "SETLK", "SETLKW",
+        "ACCESS", "CREATE", "INTERRUPT", "BMAP", "DESTROY", "IOCTL", "POLL", "NOTIFY_REPLY",
+        "BATCH_FORGET", "FALLOCATE", "READDIRPLUS", "RENAME2", "LSEEK", "COPY_FILE_RANGE",
+        "SETUPMAPPING", "REMOVEMAPPING", "SYNCFS", "TMPFILE", "STATX"};
+    for (int i = 0; i < OPCODE_NAMES.length; i++) {
+      OPCODE_NAMES[i] = i < names.length && !names[i].isEmpty() ? names[i] : "OP_" + i;
+    }
+  }
+
+  /** The protocol's name for an opcode, e.g. {@code LOOKUP}. */
+  public static String opcodeName(int opcode) {
+    return opcode >= 0 && opcode < OPCODE_NAMES.length ? OPCODE_NAMES[opcode] : "OP_" + opcode;
+  }
+
   private final int fd;
   private final FuseFileSystem fs;
+  private final Observer observer;
   private final List<Thread> threads = new ArrayList<>();
   private final CountDownLatch finished;
   private final AtomicLong requests = new AtomicLong();
@@ -77,9 +104,10 @@ public final class FuseSession implements AutoCloseable {
   private volatile Throwable failure;
   private ConnectionInfo connection;
 
-  private FuseSession(int fd, FuseFileSystem fs, int threadCount) {
+  private FuseSession(int fd, FuseFileSystem fs, int threadCount, Observer observer) {
     this.fd = fd;
     this.fs = Objects.requireNonNull(fs, "fs");
+    this.observer = observer;
     this.finished = new CountDownLatch(threadCount);
   }
 
@@ -91,10 +119,16 @@ public final class FuseSession implements AutoCloseable {
    */
   public static FuseSession start(int fd, FuseFileSystem fs, int threads, String name)
       throws IOException {
+    return start(fd, fs, threads, name, null);
+  }
+
+  /** As {@link #start(int, FuseFileSystem, int, String)}, telling {@code observer} (if not null) about each request. */
+  public static FuseSession start(int fd, FuseFileSystem fs, int threads, String name,
+      Observer observer) throws IOException {
     if (threads < 1 || threads > 64) {
       throw new IllegalArgumentException("threads must be 1..64, got " + threads);
     }
-    FuseSession session = new FuseSession(fd, fs, threads);
+    FuseSession session = new FuseSession(fd, fs, threads, observer);
     session.handshake();
     for (int i = 0; i < threads; i++) {
       Thread t = Thread.ofPlatform().name(name + "-" + i).daemon(true).unstarted(session::serve);
@@ -338,6 +372,7 @@ public final class FuseSession implements AutoCloseable {
           in.get(JAVA_INT_UNALIGNED, 24), in.get(JAVA_INT_UNALIGNED, 28),
           in.get(JAVA_INT_UNALIGNED, 32));
       requests.incrementAndGet();
+      long started = observer == null ? 0 : System.nanoTime();
       int body;
       try {
         body = dispatch(opcode, node, ctx, (int) length);
@@ -350,15 +385,17 @@ public final class FuseSession implements AutoCloseable {
         LOG.log(Level.WARNING, "FUSE opcode " + opcode + " on node " + node + " failed", e);
         body = -Errno.EIO;
       }
-      if (body == NO_REPLY) {
-        return;
-      }
-      try {
-        reply(out, unique, Math.min(body, 0), Math.max(body, 0));
-      } catch (FuseException e) {
-        if (e.errno() != Errno.ENODEV) {
-          LOG.log(Level.WARNING, "FUSE reply to opcode " + opcode + ": " + e.getMessage());
+      if (body != NO_REPLY) {
+        try {
+          reply(out, unique, Math.min(body, 0), Math.max(body, 0));
+        } catch (FuseException e) {
+          if (e.errno() != Errno.ENODEV) {
+            LOG.log(Level.WARNING, "FUSE reply to opcode " + opcode + ": " + e.getMessage());
+          }
         }
+      }
+      if (observer != null) {
+        observer.answered(opcode, System.nanoTime() - started);
       }
     }
 

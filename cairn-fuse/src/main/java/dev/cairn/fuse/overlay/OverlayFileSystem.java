@@ -56,6 +56,8 @@ public final class OverlayFileSystem implements FuseFileSystem {
   public static final String XATTR_CAPTURE = "user.cairn.capture";
   private static final long TIMEOUT_NANOS = TimeUnit.SECONDS.toNanos(1);
 
+  private final boolean writable;
+  private volatile Consumer<Digest> onCapture = d -> {};
   private final OverlayDirectory tree;
   private final BlobSource blobs;
   private final int uid;
@@ -80,6 +82,16 @@ public final class OverlayFileSystem implements FuseFileSystem {
    */
   public OverlayFileSystem(OverlayDirectory tree, BlobSource blobs, int uid, int gid,
       long mountSeconds, Consumer<String> access) {
+    this(tree, blobs, uid, gid, mountSeconds, access, true);
+  }
+
+  /**
+   * @param writable false to serve the tree read-only by path (for access tracking on a
+   *     read-only mount: the kernel mount is read-only too)
+   */
+  public OverlayFileSystem(OverlayDirectory tree, BlobSource blobs, int uid, int gid,
+      long mountSeconds, Consumer<String> access, boolean writable) {
+    this.writable = writable;
     this.tree = Objects.requireNonNull(tree, "tree");
     this.blobs = Objects.requireNonNull(blobs, "blobs");
     this.uid = uid;
@@ -94,9 +106,14 @@ public final class OverlayFileSystem implements FuseFileSystem {
     this.onClose = Objects.requireNonNull(afterClose);
   }
 
+  /** Called with the digest each time {@code user.cairn.capture} is read. */
+  public void onCapture(Consumer<Digest> hook) {
+    this.onCapture = Objects.requireNonNull(hook);
+  }
+
   @Override
   public Features features() {
-    return new Features(true, false);
+    return new Features(writable, false);
   }
 
   /** The root digest of the tree as it is now (hashes only what changed). */
@@ -312,6 +329,9 @@ public final class OverlayFileSystem implements FuseFileSystem {
     }
     access.accept(path.toString());
     boolean writing = (flags & Native.O_ACCMODE) != Native.O_RDONLY || (flags & Native.O_TRUNC) != 0;
+    if (writing && !writable) {
+      throw new FuseException(Errno.EROFS, "read-only mount");
+    }
     int fd;
     if (writing || file.digest().isEmpty()) {
       Path scratch = tree.scratchFile(path); // copies up the first time
@@ -444,6 +464,7 @@ public final class OverlayFileSystem implements FuseFileSystem {
     TreePath path = path(nodeId);
     if (name.equals(XATTR_CAPTURE) && path.isRoot()) {
       Digest d = capture();
+      onCapture.accept(d);
       return (d.hash() + "/" + d.sizeBytes()).getBytes(StandardCharsets.US_ASCII);
     }
     if (name.equals("user.cairn.digest")) {
