@@ -51,6 +51,7 @@ class ReadOnlyMountIT {
   private DiskBlobStore store;
   private Digest root;
   private final List<FuseMount> mounts = new ArrayList<>();
+  private CasFileSystem lastFs;
 
   @BeforeEach
   void importTree() throws IOException {
@@ -71,6 +72,7 @@ class ReadOnlyMountIT {
   private Path mount(BlobSource blobs, Digest digest, Mounter.Method method) throws IOException {
     Path mp = Files.createDirectories(temp.resolve("mnt-" + mounts.size()));
     CasFileSystem fs = new CasFileSystem(blobs, digest, Native.getuid(), Native.getgid(), 1_700_000_000L);
+    lastFs = fs;
     FuseMount m = FuseMount.mount(mp, fs, new FuseMount.Config(2,
         new Mounter.Options(true, false, "cairn-test", method)));
     mounts.add(m);
@@ -252,6 +254,26 @@ class ReadOnlyMountIT {
       mounts.clear();
       empty.close();
     }
+  }
+
+  @Test
+  void forgottenNodes_areReleased_soMemoryFollowsTheKernelCache() throws Exception {
+    Path mp = mount();
+    try (Stream<Path> list = Files.list(mp.resolve("many"))) {
+      for (Path p : list.toList()) {
+        Files.readAttributes(p, PosixFileAttributes.class);
+      }
+    }
+    assertThat(lastFs.liveNodes()).isGreaterThan(SampleTree.MANY);
+    // ask the kernel to drop unused dentries and inodes: it sends FORGET for each node
+    Files.writeString(Path.of("/proc/sys/vm/drop_caches"), "2");
+    long deadline = System.nanoTime() + 10_000_000_000L;
+    while (lastFs.liveNodes() > 50 && System.nanoTime() < deadline) {
+      Thread.sleep(20);
+    }
+    assertThat(lastFs.liveNodes()).isLessThan(50);
+    // and the names still resolve afterwards
+    assertThat(SampleTree.text(mp.resolve("many/file-with-a-longish-name-00007.txt"))).isEqualTo("file 7\n");
   }
 
   @Test
