@@ -66,6 +66,54 @@ class MountCommandIT {
   }
 
   @Test
+  void writableMount_capturesWhatImportingTheSameChangesGives() throws Exception {
+    CompletableFuture<CliRunner.Result> running = CompletableFuture.supplyAsync(() ->
+        cairn.run("mount", "--foreground", "--writable", "--capture-on-unmount", digest, mnt.toString()));
+    awaitMounted(running);
+    Files.writeString(mnt.resolve("sub/file.txt"), "edited\n");
+    Files.writeString(mnt.resolve("added.txt"), "added\n");
+    Files.delete(mnt.resolve("link"));
+
+    Path onDisk = tmp.resolve("on-disk");
+    cairn.ok("export", digest, onDisk.toString());
+    Files.writeString(onDisk.resolve("sub/file.txt"), "edited\n");
+    Files.writeString(onDisk.resolve("added.txt"), "added\n");
+    Files.delete(onDisk.resolve("link"));
+    String expected = cairn.ok("import", onDisk.toString()).line();
+
+    assertThat(cairn.ok("capture", mnt.toString()).line()).isEqualTo(expected);
+    cairn.ok("umount", mnt.toString());
+    CliRunner.Result r = running.get(30, TimeUnit.SECONDS);
+    assertThat(r.exitCode()).as(r.stderr()).isZero();
+    assertThat(r.line()).isEqualTo(expected); // --capture-on-unmount
+    // the captured tree is in the store: export it back
+    Path back = tmp.resolve("back");
+    cairn.ok("export", expected, back.toString());
+    assertThat(Files.readString(back.resolve("added.txt"))).isEqualTo("added\n");
+  }
+
+  @Test
+  void captureOfAReadOnlyMount_isItsRoot_andFlushWithoutRefsIsAUsageError() throws Exception {
+    CompletableFuture<CliRunner.Result> running =
+        CompletableFuture.supplyAsync(() -> cairn.run("mount", "--foreground", digest, mnt.toString()));
+    awaitMounted(running);
+    assertThat(cairn.ok("capture", mnt.toString()).line()).isEqualTo(digest);
+    cairn.ok("umount", mnt.toString());
+    assertThat(running.get(30, TimeUnit.SECONDS).exitCode()).isZero();
+
+    CliRunner.Result flush = cairn.run("mount", "--writable", "--flush", "on-close", "--ref", "a/b",
+        digest, mnt.toString());
+    assertThat(flush.exitCode()).isEqualTo(2);
+    assertThat(flush.stderr()).contains("ref store");
+    CliRunner.Result badPolicy = cairn.run("mount", "--writable", "--flush", "sometimes", "--ref",
+        "a/b", digest, mnt.toString());
+    assertThat(badPolicy.exitCode()).isEqualTo(2);
+    assertThat(badPolicy.stderr()).contains("expected on-unmount, on-close");
+    assertThat(cairn.run("mount", "--capture-on-unmount", digest, mnt.toString()).exitCode())
+        .isEqualTo(2);
+  }
+
+  @Test
   void badArguments_areUsageErrors_andAMissingTreeIsAnError() {
     assertThat(cairn.run("mount", "nope", mnt.toString()).exitCode()).isEqualTo(2);
     CliRunner.Result ref = cairn.run("mount", "ref:team/app", mnt.toString());
