@@ -129,6 +129,7 @@ final class MountCommand implements Callable<Integer> {
       return daemonize();
     }
     LogFormat.install();
+    long opening = System.nanoTime();
     try (DiskBlobStore local = cairn.openStore();
         BlobStore remote = cairn.remoteUrl().map(cairn::connectRemote).orElse(null)) {
       try {
@@ -138,7 +139,11 @@ final class MountCommand implements Callable<Integer> {
         throw new IOException("tree " + root + " is not in the store at " + cairn.storePath()
             + (remote == null ? " (import it, or give --remote URL)" : " nor on the remote"), e);
       }
+      long mounting = System.nanoTime();
       CairnMount mount = CairnMount.start(local, Optional.ofNullable(remote), mountSpec);
+      System.getLogger("cairn").log(System.Logger.Level.INFO, String.format(java.util.Locale.ROOT,
+          "store opened in %d ms, mounted in %d ms", (mounting - opening) / 1_000_000,
+          (System.nanoTime() - mounting) / 1_000_000));
       return serve(mount, daemonChild);
     }
   }

@@ -46,24 +46,25 @@ public final class Native {
   private static final ThreadLocal<MemorySegment> CAPTURE_BUFFER =
       ThreadLocal.withInitial(() -> Arena.ofAuto().allocate(CAPTURE));
 
-  private static final MethodHandle OPEN = bind("open", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT), 2);
-  private static final MethodHandle READ = bind("read", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG), -1);
-  private static final MethodHandle WRITE = bind("write", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG), -1);
-  private static final MethodHandle PREAD = bind("pread", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG), -1);
-  private static final MethodHandle PWRITE = bind("pwrite", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG), -1);
-  private static final MethodHandle CLOSE = bind("close", FunctionDescriptor.of(JAVA_INT, JAVA_INT), -1);
-  private static final MethodHandle FTRUNCATE = bind("ftruncate", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG), -1);
-  private static final MethodHandle LSEEK = bind("lseek", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_INT), -1);
-  private static final MethodHandle FSYNC = bind("fsync", FunctionDescriptor.of(JAVA_INT, JAVA_INT), -1);
-  private static final MethodHandle IOCTL = bind("ioctl", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, ADDRESS), 2);
-  private static final MethodHandle MOUNT = bind("mount", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS, JAVA_LONG, ADDRESS), -1);
-  private static final MethodHandle UMOUNT2 = bind("umount2", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT), -1);
-  private static final MethodHandle SOCKETPAIR = bind("socketpair", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS), -1);
-  private static final MethodHandle RECVMSG = bind("recvmsg", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT), -1);
-  private static final MethodHandle GETUID = bindPlain("getuid", FunctionDescriptor.of(JAVA_INT));
-  private static final MethodHandle GETGID = bindPlain("getgid", FunctionDescriptor.of(JAVA_INT));
-  private static final MethodHandle GETEUID = bindPlain("geteuid", FunctionDescriptor.of(JAVA_INT));
-  private static final MethodHandle STRERROR = bindPlain("strerror", FunctionDescriptor.of(ADDRESS, JAVA_INT));
+  /** Bound on first use: creating a downcall stub costs milliseconds on a cold JVM. */
+  private static final class OPEN_ { static final MethodHandle H = bind("open", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT), 2); }
+  private static final class READ_ { static final MethodHandle H = bind("read", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG), -1); }
+  private static final class WRITE_ { static final MethodHandle H = bind("write", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG), -1); }
+  private static final class PREAD_ { static final MethodHandle H = bind("pread", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG), -1); }
+  private static final class PWRITE_ { static final MethodHandle H = bind("pwrite", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG), -1); }
+  private static final class CLOSE_ { static final MethodHandle H = bind("close", FunctionDescriptor.of(JAVA_INT, JAVA_INT), -1); }
+  private static final class FTRUNCATE_ { static final MethodHandle H = bind("ftruncate", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG), -1); }
+  private static final class LSEEK_ { static final MethodHandle H = bind("lseek", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_INT), -1); }
+  private static final class FSYNC_ { static final MethodHandle H = bind("fsync", FunctionDescriptor.of(JAVA_INT, JAVA_INT), -1); }
+  private static final class IOCTL_ { static final MethodHandle H = bind("ioctl", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, ADDRESS), 2); }
+  private static final class MOUNT_ { static final MethodHandle H = bind("mount", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS, JAVA_LONG, ADDRESS), -1); }
+  private static final class UMOUNT2_ { static final MethodHandle H = bind("umount2", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT), -1); }
+  private static final class SOCKETPAIR_ { static final MethodHandle H = bind("socketpair", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS), -1); }
+  private static final class RECVMSG_ { static final MethodHandle H = bind("recvmsg", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT), -1); }
+  private static final class GETUID_ { static final MethodHandle H = bindPlain("getuid", FunctionDescriptor.of(JAVA_INT)); }
+  private static final class GETGID_ { static final MethodHandle H = bindPlain("getgid", FunctionDescriptor.of(JAVA_INT)); }
+  private static final class GETEUID_ { static final MethodHandle H = bindPlain("geteuid", FunctionDescriptor.of(JAVA_INT)); }
+  private static final class STRERROR_ { static final MethodHandle H = bindPlain("strerror", FunctionDescriptor.of(ADDRESS, JAVA_INT)); }
 
   private Native() {}
 
@@ -108,7 +109,7 @@ public final class Native {
   /** The C library's text for an errno value, e.g. "No such file or directory". */
   public static String describe(int errno) {
     try {
-      MemorySegment text = (MemorySegment) STRERROR.invokeExact(errno);
+      MemorySegment text = (MemorySegment) STRERROR_.H.invokeExact(errno);
       return text.reinterpret(1024).getString(0, StandardCharsets.UTF_8) + " (errno " + errno + ")";
     } catch (Throwable t) {
       return "errno " + errno;
@@ -120,7 +121,7 @@ public final class Native {
     MemorySegment c = capture();
     int fd;
     try {
-      fd = (int) OPEN.invokeExact(c, path, flags, mode);
+      fd = (int) OPEN_.H.invokeExact(c, path, flags, mode);
     } catch (Throwable t) {
       throw unexpected(t);
     }
@@ -143,7 +144,7 @@ public final class Native {
     while (true) {
       long n;
       try {
-        n = (long) READ.invokeExact(c, fd, buffer, size);
+        n = (long) READ_.H.invokeExact(c, fd, buffer, size);
       } catch (Throwable t) {
         throw unexpected(t);
       }
@@ -162,7 +163,7 @@ public final class Native {
     while (true) {
       long n;
       try {
-        n = (long) WRITE.invokeExact(c, fd, buffer, size);
+        n = (long) WRITE_.H.invokeExact(c, fd, buffer, size);
       } catch (Throwable t) {
         throw unexpected(t);
       }
@@ -182,7 +183,7 @@ public final class Native {
     while (done < size) {
       long n;
       try {
-        n = (long) PREAD.invokeExact(c, fd, buffer.asSlice(done), size - done, offset + done);
+        n = (long) PREAD_.H.invokeExact(c, fd, buffer.asSlice(done), size - done, offset + done);
       } catch (Throwable t) {
         throw unexpected(t);
       }
@@ -207,7 +208,7 @@ public final class Native {
     while (done < size) {
       long n;
       try {
-        n = (long) PWRITE.invokeExact(c, fd, buffer.asSlice(done), size - done, offset + done);
+        n = (long) PWRITE_.H.invokeExact(c, fd, buffer.asSlice(done), size - done, offset + done);
       } catch (Throwable t) {
         throw unexpected(t);
       }
@@ -225,7 +226,7 @@ public final class Native {
     MemorySegment c = capture();
     int r;
     try {
-      r = (int) FTRUNCATE.invokeExact(c, fd, size);
+      r = (int) FTRUNCATE_.H.invokeExact(c, fd, size);
     } catch (Throwable t) {
       throw unexpected(t);
     }
@@ -239,7 +240,7 @@ public final class Native {
     MemorySegment c = capture();
     long r;
     try {
-      r = (long) LSEEK.invokeExact(c, fd, 0L, 2 /* SEEK_END */);
+      r = (long) LSEEK_.H.invokeExact(c, fd, 0L, 2 /* SEEK_END */);
     } catch (Throwable t) {
       throw unexpected(t);
     }
@@ -253,7 +254,7 @@ public final class Native {
     MemorySegment c = capture();
     int r;
     try {
-      r = (int) FSYNC.invokeExact(c, fd);
+      r = (int) FSYNC_.H.invokeExact(c, fd);
     } catch (Throwable t) {
       throw unexpected(t);
     }
@@ -267,7 +268,7 @@ public final class Native {
     MemorySegment c = capture();
     int r;
     try {
-      r = (int) CLOSE.invokeExact(c, fd);
+      r = (int) CLOSE_.H.invokeExact(c, fd);
     } catch (Throwable t) {
       throw unexpected(t);
     }
@@ -290,7 +291,7 @@ public final class Native {
     MemorySegment c = capture();
     int r;
     try {
-      r = (int) IOCTL.invokeExact(c, fd, request, arg);
+      r = (int) IOCTL_.H.invokeExact(c, fd, request, arg);
     } catch (Throwable t) {
       throw unexpected(t);
     }
@@ -307,7 +308,7 @@ public final class Native {
     try (Arena arena = Arena.ofConfined()) {
       int r;
       try {
-        r = (int) MOUNT.invokeExact(c, arena.allocateFrom(source), arena.allocateFrom(target),
+        r = (int) MOUNT_.H.invokeExact(c, arena.allocateFrom(source), arena.allocateFrom(target),
             arena.allocateFrom(type), flags, arena.allocateFrom(data));
       } catch (Throwable t) {
         throw unexpected(t);
@@ -324,7 +325,7 @@ public final class Native {
     try (Arena arena = Arena.ofConfined()) {
       int r;
       try {
-        r = (int) UMOUNT2.invokeExact(c, arena.allocateFrom(target), flags);
+        r = (int) UMOUNT2_.H.invokeExact(c, arena.allocateFrom(target), flags);
       } catch (Throwable t) {
         throw unexpected(t);
       }
@@ -341,7 +342,7 @@ public final class Native {
       MemorySegment fds = arena.allocate(JAVA_INT, 2);
       int r;
       try {
-        r = (int) SOCKETPAIR.invokeExact(c, 1 /* AF_UNIX */, 1 | 02000000 /* SOCK_STREAM|CLOEXEC */, 0, fds);
+        r = (int) SOCKETPAIR_.H.invokeExact(c, 1 /* AF_UNIX */, 1 | 02000000 /* SOCK_STREAM|CLOEXEC */, 0, fds);
       } catch (Throwable t) {
         throw unexpected(t);
       }
@@ -374,7 +375,7 @@ public final class Native {
       long n;
       while (true) {
         try {
-          n = (long) RECVMSG.invokeExact(c, socket, msg, 0x40000000 /* MSG_CMSG_CLOEXEC */);
+          n = (long) RECVMSG_.H.invokeExact(c, socket, msg, 0x40000000 /* MSG_CMSG_CLOEXEC */);
         } catch (Throwable t) {
           throw unexpected(t);
         }
@@ -401,7 +402,7 @@ public final class Native {
 
   public static int getuid() {
     try {
-      return (int) GETUID.invokeExact();
+      return (int) GETUID_.H.invokeExact();
     } catch (Throwable t) {
       throw unexpected(t);
     }
@@ -409,7 +410,7 @@ public final class Native {
 
   public static int getgid() {
     try {
-      return (int) GETGID.invokeExact();
+      return (int) GETGID_.H.invokeExact();
     } catch (Throwable t) {
       throw unexpected(t);
     }
@@ -417,7 +418,7 @@ public final class Native {
 
   public static int geteuid() {
     try {
-      return (int) GETEUID.invokeExact();
+      return (int) GETEUID_.H.invokeExact();
     } catch (Throwable t) {
       throw unexpected(t);
     }
