@@ -114,6 +114,32 @@ class MountCommandIT {
   }
 
   @Test
+  void remoteMount_fetchesFromACairnServerIntoTheLocalStore() throws Exception {
+    Path serverStore = tmp.resolve("server-store");
+    CliRunner serverSide = new CliRunner(serverStore);
+    Path src = Files.createDirectories(tmp.resolve("remote-src/dir"));
+    Files.writeString(src.resolve("remote.txt"), "from the server\n");
+    String remoteDigest = serverSide.ok("import", src.getParent().toString()).line();
+    try (dev.cairn.server.CairnServer server = dev.cairn.server.CairnServer.start(
+        dev.cairn.server.ServerConfig.defaults(new dev.cairn.server.StoreConfig.Disk(
+                dev.cairn.store.disk.DiskStoreConfig.at(serverStore)))
+            .withListen(new java.net.InetSocketAddress("127.0.0.1", 0),
+                new java.net.InetSocketAddress("127.0.0.1", 0)))) {
+      String url = "grpc://127.0.0.1:" + server.grpcAddress().getPort();
+      CompletableFuture<CliRunner.Result> running = CompletableFuture.supplyAsync(() ->
+          cairn.run("--remote", url, "mount", "--foreground", remoteDigest, mnt.toString()));
+      awaitMountedAt(running, "dir");
+      assertThat(Files.readString(mnt.resolve("dir/remote.txt"))).isEqualTo("from the server\n");
+      cairn.ok("umount", mnt.toString());
+      assertThat(running.get(30, TimeUnit.SECONDS).exitCode()).isZero();
+    }
+    // fetched into the local store: the tree now exports without the server
+    Path back = tmp.resolve("back");
+    cairn.ok("export", remoteDigest, back.toString());
+    assertThat(Files.readString(back.resolve("dir/remote.txt"))).isEqualTo("from the server\n");
+  }
+
+  @Test
   void badArguments_areUsageErrors_andAMissingTreeIsAnError() {
     assertThat(cairn.run("mount", "nope", mnt.toString()).exitCode()).isEqualTo(2);
     CliRunner.Result ref = cairn.run("mount", "ref:team/app", mnt.toString());
@@ -154,8 +180,13 @@ class MountCommandIT {
   }
 
   private void awaitMounted(CompletableFuture<CliRunner.Result> running) throws Exception {
+    awaitMountedAt(running, "sub");
+  }
+
+  private void awaitMountedAt(CompletableFuture<CliRunner.Result> running, String entry)
+      throws Exception {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-    while (!Mounter.isMounted(mnt) || !Files.exists(mnt.resolve("sub"))) {
+    while (!Mounter.isMounted(mnt) || !Files.exists(mnt.resolve(entry))) {
       if (running.isDone()) {
         throw new AssertionError("mount ended early: " + running.get().stderr());
       }

@@ -49,7 +49,8 @@ import java.util.function.Consumer;
  * <hex>/<size>}): how {@code cairn capture} asks a running mount for its digest without a socket.
  * Owners, permission bits other than the executable bit, and timestamps other than mtime are not
  * part of a tree; mtimes of changed entries are kept in memory for the life of the mount (so
- * {@code make} sees what it wrote as new). Thread-safe.
+ * {@code make} sees what it wrote as new). Thread-safe. Over 500 lines because it maps every
+ * FUSE operation that edits a tree; the node table ({@link PathTable}) is separate.
  */
 public final class OverlayFileSystem implements FuseFileSystem {
 
