@@ -145,6 +145,20 @@ public final class CairnCommand implements Callable<Integer> {
     }
   }
 
+  /** {@code --remote} if given. */
+  java.util.Optional<String> remoteUrl() {
+    return java.util.Optional.ofNullable(remote);
+  }
+
+  /** Connects to the server {@code --remote} names; a malformed URL is a usage error. */
+  dev.cairn.core.blob.BlobStore connectRemote(String url) {
+    try {
+      return dev.cairn.grpc.GrpcBlobStore.connect(url, digestFunction());
+    } catch (IllegalArgumentException e) {
+      throw new ParameterException(spec.commandLine(), "Invalid value for option '--remote': " + e.getMessage());
+    }
+  }
+
   /** Rejects {@code --remote} for commands that only make sense on the local store. */
   void requireLocal(String command) {
     if (remote != null) {

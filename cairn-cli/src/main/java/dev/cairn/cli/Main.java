@@ -33,6 +33,9 @@ public final class Main {
     SUBCOMMANDS.put("fetch", FetchCommand::new);
     SUBCOMMANDS.put("ref", RefCommand::new);
     SUBCOMMANDS.put("gc", GcCommand::new);
+    SUBCOMMANDS.put("mount", MountCommand::new);
+    SUBCOMMANDS.put("umount", UmountCommand::new);
+    SUBCOMMANDS.put("capture", CaptureCommand::new);
   }
 
   /** Global options that take a value as the next argument. */

@@ -28,6 +28,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import java.util.TreeMap;
 
 /**
@@ -109,7 +110,7 @@ public final class CasDirectory implements Directory {
     }
     return switch (node) {
       case FileT f -> store.openRead(f.digest(), 0);
-      case DirT d -> throw new FileSystemException(file.toString(), null, "is a directory");
+      case DirT d -> throw new IsDirectoryException(file.toString());
       case LinkT l -> throw new FileSystemException(file.toString(), null, "is a symbolic link");
     };
   }
@@ -133,7 +134,7 @@ public final class CasDirectory implements Directory {
       T existing = children(parent).get(file.fileName());
       boolean exec = false;
       if (existing instanceof DirT) {
-        throw new FileSystemException(file.toString(), null, "is a directory");
+        throw new IsDirectoryException(file.toString());
       } else if (existing instanceof LinkT) {
         throw new FileSystemException(file.toString(), null, "is a symbolic link");
       } else if (existing instanceof FileT f) {
@@ -219,8 +220,7 @@ public final class CasDirectory implements Directory {
     T node = resolve(source);
     TreePath to = intoIfDirectory(source, target);
     if (node instanceof DirT && to.startsWith(source)) {
-      throw new FileSystemException(source.toString(), to.toString(),
-          "cannot copy a directory into itself");
+      throw new InvalidOperationException(source.toString(), to.toString(), "cannot copy a directory into itself");
     }
     root = place(root, to, node, true);
   }
@@ -234,13 +234,12 @@ public final class CasDirectory implements Directory {
       return;
     }
     if (node instanceof DirT && to.startsWith(source)) {
-      throw new FileSystemException(source.toString(), to.toString(),
-          "cannot move a directory into itself");
+      throw new InvalidOperationException(source.toString(), to.toString(), "cannot move a directory into itself");
     }
     T existing = find(to);
     if (existing instanceof DirT d) {
       if (!(node instanceof DirT)) {
-        throw new FileSystemException(to.toString(), null, "cannot overwrite directory with non-directory");
+        throw new IsDirectoryException(to.toString(), "cannot overwrite directory with non-directory");
       }
       if (!children(d).isEmpty()) {
         throw new DirectoryNotEmptyException(to.toString());
@@ -251,6 +250,25 @@ public final class CasDirectory implements Directory {
     parentDir(to);
     DirT without = remove(root, source);
     root = put(without, to, node);
+  }
+
+  @Override
+  public synchronized void rename(TreePath source, TreePath target, Set<RenameOption> options)
+      throws IOException {
+    RenameRules.checkOptions(source, target, options);
+    parentDir(source);
+    parentDir(target);
+    T node = resolve(source);
+    T existing = find(target);
+    if (!RenameRules.check(source, node instanceof DirT, target, existing != null,
+        existing instanceof DirT, () -> children((DirT) existing).isEmpty(), options)) {
+      return;
+    }
+    if (options.contains(RenameOption.EXCHANGE)) {
+      root = put(put(root, source, existing), target, node);
+    } else {
+      root = put(remove(root, source), target, node);
+    }
   }
 
   @Override
@@ -436,7 +454,7 @@ public final class CasDirectory implements Directory {
   private DirT place(DirT tree, TreePath path, T node, boolean merge) throws IOException {
     if (path.isRoot()) {
       if (!(node instanceof DirT)) {
-        throw new FileSystemException("", null, "cannot overwrite directory with non-directory");
+        throw new IsDirectoryException("", "cannot overwrite directory with non-directory");
       }
       return merge ? merge(tree, (DirT) node) : (DirT) node;
     }
@@ -447,7 +465,7 @@ public final class CasDirectory implements Directory {
     }
     if (existing instanceof DirT ed) {
       if (!(node instanceof DirT nd)) {
-        throw new FileSystemException(path.toString(), null, "cannot overwrite directory with non-directory");
+        throw new IsDirectoryException(path.toString(), "cannot overwrite directory with non-directory");
       }
       return put(tree, path, merge(ed, nd));
     }
@@ -466,7 +484,7 @@ public final class CasDirectory implements Directory {
       if (existing instanceof DirT ed && incoming instanceof DirT id) {
         result.put(e.getKey(), merge(ed, id));
       } else if (existing instanceof DirT && !(incoming instanceof DirT)) {
-        throw new FileSystemException(e.getKey().value(), null, "cannot overwrite directory with non-directory");
+        throw new IsDirectoryException(e.getKey().value(), "cannot overwrite directory with non-directory");
       } else if (existing != null && !(existing instanceof DirT) && incoming instanceof DirT) {
         throw new FileSystemException(e.getKey().value(), null, "cannot overwrite non-directory with directory");
       } else {

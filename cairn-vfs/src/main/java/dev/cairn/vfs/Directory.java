@@ -60,6 +60,26 @@ public interface Directory extends AutoCloseable {
    */
   void move(TreePath source, TreePath target) throws IOException;
 
+  /**
+   * Renames with the semantics of POSIX {@code rename(2)} (and Linux {@code renameat2(2)} flags),
+   * which file-system adapters such as FUSE need; unlike {@link #move} it never moves "into" an
+   * existing directory. {@code target} names the new entry itself:
+   *
+   * <ul>
+   *   <li>a file or symlink replaces a file or symlink; a directory replaces an empty directory
+   *       (else {@link java.nio.file.DirectoryNotEmptyException});
+   *   <li>a directory onto a non-directory is {@link java.nio.file.NotDirectoryException}, a
+   *       non-directory onto a directory {@link IsDirectoryException};
+   *   <li>the same path for both is a no-op; a directory into its own subtree, or the root, is
+   *       {@link InvalidOperationException};
+   *   <li>a missing source or target parent is {@link java.nio.file.NoSuchFileException};
+   *   <li>{@link RenameOption#NO_REPLACE}: {@link java.nio.file.FileAlreadyExistsException} if
+   *       {@code target} exists; {@link RenameOption#EXCHANGE}: swaps the two entries, which
+   *       must both exist.
+   * </ul>
+   */
+  void rename(TreePath source, TreePath target, java.util.Set<RenameOption> options) throws IOException;
+
   /** Removes a file or symlink, an empty directory, or with {@code recursive} any directory. */
   void remove(TreePath path, boolean recursive) throws IOException;
 

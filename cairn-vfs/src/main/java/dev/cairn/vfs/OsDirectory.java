@@ -275,7 +275,7 @@ public final class OsDirectory implements Directory {
       try (Found f = resolve(file)) {
         PosixFileAttributes a = f.attrs();
         if (a.isDirectory()) {
-          throw new FileSystemException(file.toString(), null, "is a directory");
+          throw new IsDirectoryException(file.toString());
         } else if (a.isSymbolicLink()) {
           throw new FileSystemException(file.toString(), null, "is a symbolic link");
         } else if (!a.isRegularFile()) {
@@ -345,7 +345,7 @@ public final class OsDirectory implements Directory {
       boolean exec = false;
       if (a != null) {
         if (a.isDirectory()) {
-          throw new FileSystemException(file.toString(), null, "is a directory");
+          throw new IsDirectoryException(file.toString());
         } else if (a.isSymbolicLink()) {
           throw new FileSystemException(file.toString(), null, "is a symbolic link");
         } else if (!a.isRegularFile()) {
@@ -457,8 +457,7 @@ public final class OsDirectory implements Directory {
     try (Found src = resolve(source)) {
       TreePath to = intoIfDirectory(source, target);
       if (src.attrs().isDirectory() && to.startsWith(source)) {
-        throw new FileSystemException(source.toString(), to.toString(),
-            "cannot copy a directory into itself");
+        throw new InvalidOperationException(source.toString(), to.toString(), "cannot copy a directory into itself");
       }
       if (to.equals(source)) {
         return; // a file or symlink copied onto itself
@@ -477,14 +476,13 @@ public final class OsDirectory implements Directory {
         return;
       }
       if (isDir && to.startsWith(source)) {
-        throw new FileSystemException(source.toString(), to.toString(),
-            "cannot move a directory into itself");
+        throw new InvalidOperationException(source.toString(), to.toString(), "cannot move a directory into itself");
       }
       try (Found dst = find(to)) {
         PosixFileAttributes existing = dst.attrs();
         if (existing != null && existing.isDirectory()) {
           if (!isDir) {
-            throw new FileSystemException(to.toString(), null, "cannot overwrite directory with non-directory");
+            throw new IsDirectoryException(to.toString(), "cannot overwrite directory with non-directory");
           }
           try (Dir d = dst.parent().open(dst.name())) {
             if (!d.names().isEmpty()) {
@@ -498,6 +496,76 @@ public final class OsDirectory implements Directory {
           rename(src.parent(), src.name(), parent, to.fileName().value());
         }
       }
+    }
+  }
+
+  /**
+   * {@inheritDoc}
+   *
+   * <p>Here every check is made under this handle's lock and the change is one {@code renameat};
+   * {@link RenameOption#EXCHANGE} is three renames through a hidden temporary name in the
+   * source's directory (rolled back if one fails), so another process may briefly see it half
+   * done. Java offers no {@code renameat2}.
+   */
+  @Override
+  public synchronized void rename(TreePath source, TreePath target, Set<RenameOption> options)
+      throws IOException {
+    RenameRules.checkOptions(source, target, options);
+    try (Dir from = parentDir(source); Dir to = parentDir(target)) {
+      String name = source.fileName().value();
+      String toName = target.fileName().value();
+      PosixFileAttributes a = from.stat(name);
+      if (a == null) {
+        throw new NoSuchFileException(source.toString());
+      }
+      PosixFileAttributes existing = to.stat(toName);
+      requireTreeKind(from, name, a);
+      requireTreeKind(to, toName, existing);
+      boolean proceed = RenameRules.check(source, a.isDirectory(), target, existing != null,
+          existing != null && existing.isDirectory(), () -> {
+            try (Dir d = to.open(toName)) {
+              return d.names().isEmpty();
+            }
+          }, options);
+      if (!proceed) {
+        return;
+      }
+      if (!options.contains(RenameOption.EXCHANGE)) {
+        rename(from, name, to, toName);
+        return;
+      }
+      String temp = tempName();
+      rename(from, name, from, temp);
+      try {
+        rename(to, toName, from, name);
+      } catch (IOException | RuntimeException e) {
+        undo(e, from, temp, from, name);
+        throw e;
+      }
+      try {
+        rename(from, temp, to, toName);
+      } catch (IOException | RuntimeException e) {
+        undo(e, from, name, to, toName);
+        undo(e, from, temp, from, name);
+        throw e;
+      }
+    }
+  }
+
+  /** Refuses devices, fifos and sockets, which no tree can hold; null (absent) passes. */
+  private static void requireTreeKind(Dir parent, String name, PosixFileAttributes a)
+      throws SpecialFileException {
+    if (a != null && !a.isDirectory() && !a.isRegularFile() && !a.isSymbolicLink()) {
+      throw special(parent, name);
+    }
+  }
+
+  /** Renames back after a failed step; a failure here is added to the original one. */
+  private static void undo(Exception failure, Dir from, String name, Dir to, String toName) {
+    try {
+      rename(from, name, to, toName);
+    } catch (IOException | RuntimeException e) {
+      failure.addSuppressed(e);
     }
   }
 
@@ -611,7 +679,7 @@ public final class OsDirectory implements Directory {
   private void place(TreePath to, Dir src, String name, PosixFileAttributes a, boolean overlaps)
       throws IOException {
     if (to.isRoot() && !a.isDirectory()) {
-      throw new FileSystemException("", null, "cannot overwrite directory with non-directory");
+      throw new IsDirectoryException("", "cannot overwrite directory with non-directory");
     }
     try (Found dst = find(to)) {
       PosixFileAttributes existing = dst.attrs();
@@ -624,7 +692,7 @@ public final class OsDirectory implements Directory {
       }
       if (existing.isDirectory()) {
         if (!a.isDirectory()) {
-          throw new FileSystemException(to.toString(), null, "cannot overwrite directory with non-directory");
+          throw new IsDirectoryException(to.toString(), "cannot overwrite directory with non-directory");
         }
         try (Dir from = src.open(name); Dir onto = openDir(dst)) {
           checkMerge(from, onto);
@@ -690,7 +758,7 @@ public final class OsDirectory implements Directory {
           checkMerge(f, o);
         }
       } else if (there != null && there.isDirectory()) {
-        throw new FileSystemException(shown, null, "cannot overwrite directory with non-directory");
+        throw new IsDirectoryException(shown, "cannot overwrite directory with non-directory");
       } else if (there != null && in.isDirectory()) {
         throw new FileSystemException(shown, null, "cannot overwrite non-directory with directory");
       } else {

@@ -11,6 +11,8 @@ import dev.cairn.core.tree.Name;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.time.Duration;
+import java.time.Instant;
 import java.nio.file.DirectoryNotEmptyException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.FileAlreadyExistsException;
@@ -20,6 +22,8 @@ import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.NotDirectoryException;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.FileTime;
 import java.nio.file.attribute.PosixFileAttributes;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -51,10 +55,25 @@ import java.util.TreeMap;
  * reuses the lower's digests for everything else, writes Directory messages for changed
  * directories only, and then deletes the scratch files it stored.
  *
+ * <p><b>Files edited in place.</b> {@link #scratchFile} gives a file a scratch file of its own
+ * (a <i>live</i> one), which the caller (a FUSE mount) reads, writes and truncates directly.
+ * {@code stat} reports its current size, {@code read} its current bytes; each snapshot hashes it
+ * again unless its size, mtime, ctime and inode are those of the last hash and it had not been
+ * touched for a second before that hash began (so a write within the file system's timestamp
+ * granularity is never missed). A live file stays a scratch file after a snapshot; a directory
+ * holding one has no settled digest. Copies of a live file get a frozen copy of its bytes.
+ *
+ * <p><b>Concurrency.</b> The tree is persistent and published through a volatile field: {@code
+ * stat}, {@code list} and {@code read} walk the current version without locking (FUSE serves
+ * them from many threads), and a path under a directory the overlay has not touched is one
+ * {@code stat} of the lower tree, never a listing of every level. Edits and snapshots are
+ * serialized by the handle's lock; each operation is atomic.
+ *
  * <p>The lower tree must not change while the overlay is in use, and the blobs its digests name
  * must be in {@code store} (as they are when the lower is a {@code CasDirectory} over the same
- * store): the snapshot refers to them without copying. The handle is thread-safe; each operation
- * is atomic. {@link #close()} deletes the scratch files still held; it does not close the lower.
+ * store): the snapshot refers to them without copying. {@link #close()} deletes the scratch files
+ * still held; it does not close the lower. This class is over 500 lines because the persistent
+ * tree, its copy-on-write edits and the incremental snapshot share one private node model.
  */
 public final class OverlayDirectory implements Directory {
 
@@ -62,12 +81,14 @@ public final class OverlayDirectory implements Directory {
 
   /**
    * A file. Its bytes are in the lower tree at {@code lower}, or in the scratch file {@code
-   * scratch}, or (neither) in the store under {@code digest}. The digest is null until known.
+   * scratch}, or (neither) in the store under {@code digest}. The digest is null until known. A
+   * {@code live} file's scratch file is edited in place by the caller of {@link #scratchFile}: its
+   * size and digest are only known by looking at it, and it is never shared.
    */
-  private record FileT(long size, boolean executable, Digest digest, TreePath lower, Path scratch)
-      implements T {
+  private record FileT(long size, boolean executable, Digest digest, TreePath lower, Path scratch,
+      boolean live) implements T {
     FileT withExecutable(boolean exec) {
-      return new FileT(size, exec, digest, lower, scratch);
+      return new FileT(size, exec, digest, lower, scratch, live);
     }
   }
 
@@ -84,8 +105,12 @@ public final class OverlayDirectory implements Directory {
   private final Directory lower;
   private final BlobStore store;
   private final Path scratch;
-  private DirT root; // guarded by this
+  /** The current tree: read without locking, replaced only under the lock. */
+  private volatile DirT root;
+  /** Scratch files this overlay created and has not deleted yet. */
   private final Set<Path> scratchInTree = new HashSet<>(); // guarded by this
+  /** What the last snapshot learned about each live file, to skip hashing unchanged ones. */
+  private final Map<Path, LiveHash> liveHashes = new HashMap<>(); // guarded by this
 
   private OverlayDirectory(Directory lower, BlobStore store, Path scratch, DirT root) {
     this.lower = lower;
@@ -112,12 +137,12 @@ public final class OverlayDirectory implements Directory {
   // ------------------------------------------------------------------ reading
 
   @Override
-  public synchronized Node stat(TreePath path) throws IOException {
+  public Node stat(TreePath path) throws IOException {
     return toNode(resolve(path));
   }
 
   @Override
-  public synchronized List<Entry> list(TreePath directory) throws IOException {
+  public List<Entry> list(TreePath directory) throws IOException {
     if (!(resolve(directory) instanceof DirT dir)) {
       throw new NotDirectoryException(directory.toString());
     }
@@ -129,18 +154,34 @@ public final class OverlayDirectory implements Directory {
   }
 
   @Override
-  public synchronized InputStream read(TreePath file) throws IOException {
-    // Opened under the lock, so a snapshot cannot delete the scratch file in between.
-    return switch (resolve(file)) {
-      case FileT f -> open(f);
-      case DirT d -> throw new FileSystemException(file.toString(), null, "is a directory");
-      case LinkT l -> throw new FileSystemException(file.toString(), null, "is a symbolic link");
+  public InputStream read(TreePath file) throws IOException {
+    return open(regularFile(resolve(file), file));
+  }
+
+  private static FileT regularFile(T node, TreePath path) throws FileSystemException {
+    return switch (node) {
+      case FileT f -> f;
+      case DirT d -> throw new IsDirectoryException(path.toString());
+      case LinkT l -> throw new FileSystemException(path.toString(), null, "is a symbolic link");
     };
   }
 
+  /** The file's current bytes. */
   private InputStream open(FileT f) throws IOException {
     if (f.scratch() != null) {
-      return Files.newInputStream(f.scratch());
+      try {
+        return Files.newInputStream(f.scratch());
+      } catch (NoSuchFileException e) {
+        // A snapshot stored and deleted it since this version of the tree was read.
+        Digest sealed;
+        synchronized (this) {
+          sealed = sealedDigests.get(f.scratch());
+        }
+        if (sealed == null) {
+          throw e;
+        }
+        return store.openRead(sealed, 0);
+      }
     }
     if (f.lower() != null) {
       return lower.read(f.lower());
@@ -148,8 +189,9 @@ public final class OverlayDirectory implements Directory {
     return store.openRead(f.digest(), 0);
   }
 
-  private static Node toNode(T node) {
+  private static Node toNode(T node) throws IOException {
     return switch (node) {
+      case FileT f when f.live() -> new Node.File(Files.size(f.scratch()), f.executable(), Optional.empty());
       case FileT f -> new Node.File(f.size(), f.executable(), Optional.ofNullable(f.digest()));
       case LinkT l -> new Node.Link(l.target());
       case DirT d -> new Node.Dir(Optional.ofNullable(d.digest()));
@@ -173,15 +215,16 @@ public final class OverlayDirectory implements Directory {
         T existing = children(parent).get(file.fileName());
         boolean exec = false;
         if (existing instanceof DirT) {
-          throw new FileSystemException(file.toString(), null, "is a directory");
+          throw new IsDirectoryException(file.toString());
         } else if (existing instanceof LinkT) {
           throw new FileSystemException(file.toString(), null, "is a symbolic link");
         } else if (existing instanceof FileT f) {
           exec = f.executable();
         }
-        root = put(root, file, new FileT(size, exec, null, null, spool));
+        root = put(root, file, new FileT(size, exec, null, null, spool, false));
         scratchInTree.add(spool);
         placed = true;
+        release(existing);
       }
     } finally {
       if (!placed) {
@@ -247,9 +290,45 @@ public final class OverlayDirectory implements Directory {
     T node = resolve(source);
     TreePath to = intoIfDirectory(source, target);
     if (node instanceof DirT && to.startsWith(source)) {
-      throw new FileSystemException(source.toString(), to.toString(), "cannot copy a directory into itself");
+      throw new InvalidOperationException(source.toString(), to.toString(), "cannot copy a directory into itself");
     }
-    root = place(root, to, node);
+    List<Path> frozen = new ArrayList<>();
+    boolean placed = false;
+    try {
+      root = place(root, to, frozen(node, frozen));
+      scratchInTree.addAll(frozen);
+      placed = true;
+    } finally {
+      if (!placed) {
+        for (Path p : frozen) {
+          Files.deleteIfExists(p);
+        }
+      }
+    }
+  }
+
+  /**
+   * {@code node} with every live file replaced by a frozen copy of its current bytes (listed in
+   * {@code made}), so that a copy does not change when the original is edited in place. Only
+   * unsettled directories can hold live files, so untouched subtrees are not walked.
+   */
+  private T frozen(T node, List<Path> made) throws IOException {
+    return switch (node) {
+      case FileT f when f.live() -> {
+        Path copy = Files.createTempFile(scratch, "copy-", "");
+        made.add(copy);
+        Files.copy(f.scratch(), copy, StandardCopyOption.REPLACE_EXISTING);
+        yield new FileT(Files.size(copy), f.executable(), null, null, copy, false);
+      }
+      case DirT d when d.digest() == null && d.children() != null -> {
+        Map<Name, T> children = new TreeMap<>();
+        for (var e : d.children().entrySet()) {
+          children.put(e.getKey(), frozen(e.getValue(), made));
+        }
+        yield new DirT(null, null, Collections.unmodifiableMap(children));
+      }
+      default -> node;
+    };
   }
 
   @Override
@@ -261,12 +340,12 @@ public final class OverlayDirectory implements Directory {
       return;
     }
     if (node instanceof DirT && to.startsWith(source)) {
-      throw new FileSystemException(source.toString(), to.toString(), "cannot move a directory into itself");
+      throw new InvalidOperationException(source.toString(), to.toString(), "cannot move a directory into itself");
     }
     T existing = find(to);
     if (existing instanceof DirT d) {
       if (!(node instanceof DirT)) {
-        throw new FileSystemException(to.toString(), null, "cannot overwrite directory with non-directory");
+        throw new IsDirectoryException(to.toString(), "cannot overwrite directory with non-directory");
       }
       if (!children(d).isEmpty()) {
         throw new DirectoryNotEmptyException(to.toString());
@@ -276,15 +355,106 @@ public final class OverlayDirectory implements Directory {
     }
     parentDir(to);
     root = put(with(root, source, 0, null), to, node);
+    release(existing);
+  }
+
+  @Override
+  public synchronized void rename(TreePath source, TreePath target, Set<RenameOption> options)
+      throws IOException {
+    RenameRules.checkOptions(source, target, options);
+    parentDir(source);
+    parentDir(target);
+    T node = resolve(source);
+    T existing = find(target);
+    if (!RenameRules.check(source, node instanceof DirT, target, existing != null,
+        existing instanceof DirT, () -> children((DirT) existing).isEmpty(), options)) {
+      return;
+    }
+    if (options.contains(RenameOption.EXCHANGE)) {
+      root = put(put(root, source, existing), target, node);
+    } else {
+      root = put(with(root, source, 0, null), target, node);
+      release(existing);
+    }
+  }
+
+  /**
+   * Makes sure the regular file at {@code file} has a scratch file of its own holding its
+   * current content (copied up from the lower tree, the store or a shared scratch file the first
+   * time), marks the file changed and returns that scratch file. The caller reads, writes and
+   * truncates it in place (random access, {@code FileChannel}); {@code stat}, {@code read} and
+   * {@link #snapshot()} see its current bytes. The path stays the file's while the file is in
+   * the tree (renames and moves included); once it is removed or replaced, the next snapshot or
+   * {@link #close()} deletes it, so callers keep a channel open rather than the path.
+   *
+   * @throws IsDirectoryException if {@code file} is a directory
+   * @throws FileSystemException if it is a symbolic link
+   */
+  public Path scratchFile(TreePath file) throws IOException {
+    requireNotRoot(file, "open");
+    while (true) {
+      FileT f = regularFile(resolve(file), file);
+      if (f.live()) {
+        return f.scratch();
+      }
+      // Copy up without the lock (the lower may fetch over the network), then place the copy
+      // if the file is still the one copied; else start again.
+      Path copy = Files.createTempFile(scratch, "rw-", "");
+      boolean placed = false;
+      try {
+        try (InputStream in = open(f); OutputStream out = Files.newOutputStream(copy)) {
+          in.transferTo(out);
+        }
+        synchronized (this) {
+          T now = find(file);
+          if (f.equals(now)) {
+            root = put(root, file, new FileT(-1, f.executable(), null, null, copy, true));
+            scratchInTree.add(copy);
+            placed = true;
+            return copy;
+          }
+          if (now instanceof FileT n && n.live()) {
+            return n.scratch();
+          }
+        }
+      } finally {
+        if (!placed) {
+          Files.deleteIfExists(copy);
+        }
+      }
+    }
+  }
+
+  /**
+   * Deletes the live scratch files in a node just dropped from the tree (they are never shared;
+   * a caller's open channel keeps working). Other scratch files may be shared by copies and wait
+   * for the next snapshot.
+   */
+  private void release(T dropped) throws IOException {
+    switch (dropped) {
+      case FileT f when f.live() -> {
+        Files.deleteIfExists(f.scratch());
+        scratchInTree.remove(f.scratch());
+        liveHashes.remove(f.scratch());
+      }
+      case DirT d when d.digest() == null && d.children() != null -> {
+        for (T child : d.children().values()) {
+          release(child);
+        }
+      }
+      case null, default -> { }
+    }
   }
 
   @Override
   public synchronized void remove(TreePath path, boolean recursive) throws IOException {
     requireNotRoot(path, "remove");
-    if (resolve(path) instanceof DirT d && !recursive && !children(d).isEmpty()) {
+    T node = resolve(path);
+    if (node instanceof DirT d && !recursive && !children(d).isEmpty()) {
       throw new DirectoryNotEmptyException(path.toString());
     }
     root = with(root, path, 0, null);
+    release(node);
   }
 
   @Override
@@ -329,7 +499,7 @@ public final class OverlayDirectory implements Directory {
         size = in.transferTo(out);
       }
       boolean exec = attrs.permissions().contains(PosixFilePermission.OWNER_EXECUTE);
-      return new FileT(size, exec, null, null, copy);
+      return new FileT(size, exec, null, null, copy, false);
     }
     if (attrs.isDirectory()) {
       Map<Name, T> children = new TreeMap<>();
@@ -349,10 +519,7 @@ public final class OverlayDirectory implements Directory {
 
   @Override
   public void exportTo(TreePath source, Path local) throws IOException {
-    T node;
-    synchronized (this) {
-      node = resolve(source);
-    }
+    T node = resolve(source);
     if (Files.exists(local, LinkOption.NOFOLLOW_LINKS)) {
       throw new FileAlreadyExistsException(local.toString());
     }
@@ -364,30 +531,18 @@ public final class OverlayDirectory implements Directory {
       case LinkT l -> Files.createSymbolicLink(local, Path.of(l.target()));
       case DirT d -> {
         Files.createDirectory(local);
-        Map<Name, T> children;
-        synchronized (this) {
-          children = children(d);
-        }
-        for (var e : children.entrySet()) {
+        for (var e : children(d).entrySet()) {
           export(e.getValue(), local.resolve(e.getKey().value()));
         }
       }
       case FileT f -> {
-        // A snapshot may have stored and deleted the scratch file since: fall back to the store.
-        try (InputStream in = openForExport(f)) {
+        try (InputStream in = open(f)) {
           Files.copy(in, local);
         }
         Files.setPosixFilePermissions(local, PosixFilePermissions.fromString(
             f.executable() ? "rwxr-xr-x" : "rw-r--r--"));
       }
     }
-  }
-
-  private synchronized InputStream openForExport(FileT f) throws IOException {
-    if (f.scratch() != null && !Files.exists(f.scratch())) {
-      return store.openRead(sealedDigests.get(f.scratch()), 0);
-    }
-    return open(f);
   }
 
   // ------------------------------------------------------------------ snapshot
@@ -398,25 +553,48 @@ public final class OverlayDirectory implements Directory {
   @Override
   public synchronized Digest snapshot() throws IOException {
     Map<Path, Digest> stored = new HashMap<>();
-    root = seal(root, stored);
+    Set<Path> live = new HashSet<>();
+    Sealed sealed = seal(root, stored, live);
+    root = sealed.node();
     for (Path p : scratchInTree) {
-      Files.deleteIfExists(p);
+      if (!live.contains(p)) {
+        Files.deleteIfExists(p);
+      }
     }
-    scratchInTree.clear();
+    scratchInTree.retainAll(live);
+    liveHashes.keySet().retainAll(live);
     sealedDigests.putAll(stored);
-    return root.digest();
+    return sealed.digest();
   }
 
-  /** Gives every changed directory below {@code dir} its digest, storing what it refers to. */
-  private DirT seal(DirT dir, Map<Path, Digest> stored) throws IOException {
+  /**
+   * A directory after a snapshot and its digest now. The node keeps a digest only if nothing
+   * below it is live (a live file can change without the tree knowing).
+   */
+  private record Sealed(DirT node, Digest digest) {}
+
+  /**
+   * Gives every changed directory below {@code dir} its digest, storing what it refers to;
+   * collects the live files' scratch paths in {@code live}.
+   */
+  private Sealed seal(DirT dir, Map<Path, Digest> stored, Set<Path> live) throws IOException {
     if (dir.digest() != null) {
-      return dir;
+      return new Sealed(dir, dir.digest());
     }
+    boolean settled = true;
     Map<Name, T> sealed = new TreeMap<>();
     var b = build.bazel.remote.execution.v2.Directory.newBuilder();
     for (var e : children(dir).entrySet()) {
       String name = e.getKey().value();
       switch (e.getValue()) {
+        case FileT f when f.live() -> {
+          Digest digest = hashLive(f.scratch());
+          b.addFiles(FileNode.newBuilder().setName(name).setDigest(digest.toProto())
+              .setIsExecutable(f.executable()));
+          sealed.put(e.getKey(), f);
+          live.add(f.scratch());
+          settled = false;
+        }
         case FileT f -> {
           FileT s = f.digest() != null ? f : storeFile(f, stored);
           b.addFiles(FileNode.newBuilder().setName(name).setDigest(s.digest().toProto())
@@ -428,14 +606,70 @@ public final class OverlayDirectory implements Directory {
           sealed.put(e.getKey(), l);
         }
         case DirT d -> {
-          DirT s = seal(d, stored);
+          Sealed s = seal(d, stored, live);
           b.addDirectories(DirectoryNode.newBuilder().setName(name).setDigest(s.digest().toProto()));
-          sealed.put(e.getKey(), s);
+          sealed.put(e.getKey(), s.node());
+          settled &= s.node().digest() != null;
         }
       }
     }
     Digest digest = store.put(MerkleCodec.encode(b.build()));
-    return new DirT(digest, null, Collections.unmodifiableMap(sealed));
+    return new Sealed(new DirT(settled ? digest : null, null, Collections.unmodifiableMap(sealed)), digest);
+  }
+
+  /** The identity and change times of a live file, as the kernel reports them. */
+  private record Fingerprint(Object size, Object mtime, Object ctime, Object inode) {
+    static Fingerprint of(Path file) throws IOException {
+      Map<String, Object> a = Files.readAttributes(file, "unix:size,lastModifiedTime,ctime,ino");
+      return new Fingerprint(a.get("size"), a.get("lastModifiedTime"), a.get("ctime"), a.get("ino"));
+    }
+
+    Instant changed() {
+      return ((FileTime) ctime).toInstant();
+    }
+  }
+
+  /** A live file's digest when it had {@code fingerprint}; {@code settled} if safe to reuse. */
+  private record LiveHash(Fingerprint fingerprint, Digest digest, boolean settled) {}
+
+  /**
+   * A file's timestamps advance in steps of the kernel's clock tick: a file changed less than
+   * this long before a hash began may change again without its timestamps moving.
+   */
+  private static final Duration RACY_WINDOW = Duration.ofSeconds(1);
+
+  /**
+   * The digest of a live file's current bytes, stored. Reused from the last snapshot if the
+   * file's fingerprint is unchanged and the file had settled before that hash; else the file is
+   * read once into a spool (hashing on the way) so that what is stored is what was hashed even
+   * while a writer is busy. Compares file times with the real clock, as the kernel sets them.
+   */
+  private Digest hashLive(Path file) throws IOException {
+    Fingerprint before = Fingerprint.of(file);
+    LiveHash known = liveHashes.get(file);
+    if (known != null && known.settled() && known.fingerprint().equals(before)) {
+      return known.digest();
+    }
+    Instant start = Instant.now();
+    Path spool = Files.createTempFile(scratch, "capture-", "");
+    try {
+      Hasher hasher = store.digestFunction().newHasher();
+      try (InputStream in = Files.newInputStream(file); OutputStream out = Files.newOutputStream(spool)) {
+        byte[] buffer = new byte[64 * 1024];
+        for (int n; (n = in.read(buffer)) >= 0; ) {
+          hasher.update(buffer, 0, n);
+          out.write(buffer, 0, n);
+        }
+      }
+      Digest digest = hasher.finish();
+      store.putFile(digest, spool);
+      Fingerprint after = Fingerprint.of(file);
+      boolean settled = before.equals(after) && after.changed().isBefore(start.minus(RACY_WINDOW));
+      liveHashes.put(file, new LiveHash(after, digest, settled));
+      return digest;
+    } finally {
+      Files.deleteIfExists(spool);
+    }
   }
 
   /** Hashes and stores a file whose digest is unknown; a scratch file shared by copies once. */
@@ -449,7 +683,7 @@ public final class OverlayDirectory implements Directory {
         }
         stored.put(f.scratch(), digest);
       }
-      return new FileT(f.size(), f.executable(), digest, null, null);
+      return new FileT(f.size(), f.executable(), digest, null, null, false);
     }
     // A lower file whose backend does not know its digest: spool it once to hash and store it.
     Path spool = Files.createTempFile(scratch, "lower-", "");
@@ -461,7 +695,7 @@ public final class OverlayDirectory implements Directory {
       try (InputStream in = Files.newInputStream(spool)) {
         store.put(digest, in);
       }
-      return new FileT(f.size(), f.executable(), digest, f.lower(), null);
+      return new FileT(f.size(), f.executable(), digest, f.lower(), null, false);
     } finally {
       Files.deleteIfExists(spool);
     }
@@ -484,6 +718,7 @@ public final class OverlayDirectory implements Directory {
       Files.deleteIfExists(p);
     }
     scratchInTree.clear();
+    liveHashes.clear();
   }
 
   // ------------------------------------------------------------------ the persistent tree
@@ -494,28 +729,48 @@ public final class OverlayDirectory implements Directory {
     }
     Map<Name, T> children = new TreeMap<>();
     for (Entry e : lower.list(dir.lower())) {
-      TreePath at = dir.lower().resolve(e.name());
-      children.put(e.name(), switch (e.node()) {
-        case Node.File f -> new FileT(f.size(), f.executable(), f.digest().orElse(null), at, null);
-        case Node.Dir d -> new DirT(d.digest().orElse(null), at, null);
-        case Node.Link l -> new LinkT(l.target());
-      });
+      children.put(e.name(), fromLower(e.node(), dir.lower().resolve(e.name())));
     }
     return Collections.unmodifiableMap(children);
+  }
+
+  /** A node of the lower tree, found at {@code at} there, as an untouched node of the overlay. */
+  private static T fromLower(Node node, TreePath at) {
+    return switch (node) {
+      case Node.File f -> new FileT(f.size(), f.executable(), f.digest().orElse(null), at, null, false);
+      case Node.Dir d -> new DirT(d.digest().orElse(null), at, null);
+      case Node.Link l -> new LinkT(l.target());
+    };
   }
 
   private T find(TreePath path) throws IOException {
     return find(root, path);
   }
 
-  /** The node at {@code path} in {@code tree}, or null; a non-directory on the way is an error. */
+  /**
+   * The node at {@code path} in {@code tree}, or null; a non-directory on the way is an error.
+   * Below a directory the overlay has not touched, the rest of the path is one {@code stat} of
+   * the lower tree rather than a listing of each level.
+   */
   private T find(DirT tree, TreePath path) throws IOException {
     T node = tree;
     TreePath walked = TreePath.ROOT;
-    for (Name n : path.names()) {
+    List<Name> names = path.names();
+    for (int i = 0; i < names.size(); i++) {
       if (!(node instanceof DirT dir)) {
         throw new NotDirectoryException(walked.toString());
       }
+      if (dir.children() == null) {
+        TreePath at = dir.lower().resolve(new TreePath(names.subList(i, names.size())));
+        try {
+          return fromLower(lower.stat(at), at);
+        } catch (NoSuchFileException e) {
+          return null;
+        } catch (NotDirectoryException e) {
+          // The lower names its own path; walk level by level to name ours.
+        }
+      }
+      Name n = names.get(i);
       node = children(dir).get(n);
       walked = walked.resolve(n);
       if (node == null) {
@@ -559,7 +814,7 @@ public final class OverlayDirectory implements Directory {
   private DirT place(DirT tree, TreePath path, T node) throws IOException {
     if (path.isRoot()) {
       if (!(node instanceof DirT nd)) {
-        throw new FileSystemException("", null, "cannot overwrite directory with non-directory");
+        throw new IsDirectoryException("", "cannot overwrite directory with non-directory");
       }
       return merge(tree, nd);
     }
@@ -570,7 +825,7 @@ public final class OverlayDirectory implements Directory {
     }
     if (existing instanceof DirT ed) {
       if (!(node instanceof DirT nd)) {
-        throw new FileSystemException(path.toString(), null, "cannot overwrite directory with non-directory");
+        throw new IsDirectoryException(path.toString(), "cannot overwrite directory with non-directory");
       }
       return put(tree, path, merge(ed, nd));
     }
@@ -589,7 +844,7 @@ public final class OverlayDirectory implements Directory {
       if (existing instanceof DirT ed && incoming instanceof DirT id) {
         result.put(e.getKey(), merge(ed, id));
       } else if (existing instanceof DirT) {
-        throw new FileSystemException(e.getKey().value(), null, "cannot overwrite directory with non-directory");
+        throw new IsDirectoryException(e.getKey().value(), "cannot overwrite directory with non-directory");
       } else if (existing != null && incoming instanceof DirT) {
         throw new FileSystemException(e.getKey().value(), null, "cannot overwrite non-directory with directory");
       } else {

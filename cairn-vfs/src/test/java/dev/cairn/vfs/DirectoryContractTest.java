@@ -19,7 +19,9 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.NotDirectoryException;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.EnumSet;
 import java.util.List;
+import java.util.Set;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -219,6 +221,155 @@ public abstract class DirectoryContractTest {
     assertThatThrownBy(() -> dir.move(p("src"), p("file/x"))).isInstanceOf(FileSystemException.class);
     dir.move(p("src"), p("empty"));
     assertThat(read("empty/src/f")).isEqualTo("f");
+  }
+
+  // ------------------------------------------------------------------ rename(2)
+
+  private void rename(String source, String target, RenameOption... options) throws IOException {
+    dir.rename(p(source), p(target), options.length == 0 ? Set.of() : EnumSet.copyOf(List.of(options)));
+  }
+
+  @Test
+  void rename_fileToNewName_andOverFileOrSymlink() throws IOException {
+    write("a", "a");
+    rename("a", "b");
+    assertThat(names("")).containsExactly("b");
+    write("c", "c");
+    rename("b", "c");
+    assertThat(names("")).containsExactly("c");
+    assertThat(read("c")).isEqualTo("a");
+    dir.symlink("nowhere", p("link"));
+    rename("c", "link");
+    assertThat(dir.stat(p("link"))).isInstanceOf(Node.File.class);
+    assertThat(read("link")).isEqualTo("a");
+    dir.symlink("x", p("l2"));
+    write("f", "f");
+    rename("l2", "f");
+    assertThat(dir.stat(p("f"))).isEqualTo(new Node.Link("x"));
+  }
+
+  @Test
+  void rename_neverMovesIntoAnExistingDirectory() throws IOException {
+    dir.mkdir(p("d"), false);
+    write("d/inside", "x");
+    dir.mkdir(p("empty"), false);
+    write("f", "f");
+    assertThatThrownBy(() -> rename("f", "empty")).isInstanceOf(IsDirectoryException.class);
+    assertThatThrownBy(() -> rename("d", "f")).isInstanceOf(NotDirectoryException.class);
+    dir.mkdir(p("full"), false);
+    write("full/x", "x");
+    assertThatThrownBy(() -> rename("d", "full")).isInstanceOf(DirectoryNotEmptyException.class);
+    assertThat(names("")).containsExactly("d", "empty", "f", "full");
+    rename("d", "empty");
+    assertThat(names("")).containsExactly("empty", "f", "full");
+    assertThat(read("empty/inside")).isEqualTo("x");
+  }
+
+  @Test
+  void rename_directoryKeepsItsSubtree_andMovesAcrossDirectories() throws IOException {
+    dir.mkdir(p("a/b/c"), true);
+    write("a/b/c/f", "deep");
+    dir.mkdir(p("x"), false);
+    rename("a/b", "x/renamed");
+    assertThat(read("x/renamed/c/f")).isEqualTo("deep");
+    assertThat(names("a")).isEmpty();
+  }
+
+  @Test
+  void rename_errors_changeNothing() throws IOException {
+    dir.mkdir(p("a/b"), true);
+    write("a/b/f", "f");
+    write("file", "file");
+    Digest before = dir.snapshot();
+    assertThatThrownBy(() -> rename("a", "a/b/c")).isInstanceOf(InvalidOperationException.class);
+    assertThatThrownBy(() -> rename("a", "a/c")).isInstanceOf(InvalidOperationException.class);
+    assertThatThrownBy(() -> rename("a/b", "a")).isInstanceOf(DirectoryNotEmptyException.class);
+    assertThatThrownBy(() -> rename("missing", "x")).isInstanceOf(NoSuchFileException.class);
+    assertThatThrownBy(() -> rename("file", "nodir/x")).isInstanceOf(NoSuchFileException.class);
+    assertThatThrownBy(() -> rename("file", "file/x")).isInstanceOf(NotDirectoryException.class);
+    assertThatThrownBy(() -> dir.rename(TreePath.ROOT, p("r"), Set.of()))
+        .isInstanceOf(InvalidOperationException.class);
+    assertThatThrownBy(() -> dir.rename(p("file"), TreePath.ROOT, Set.of()))
+        .isInstanceOf(InvalidOperationException.class);
+    assertThatThrownBy(() -> rename("file", "x", RenameOption.NO_REPLACE, RenameOption.EXCHANGE))
+        .isInstanceOf(InvalidOperationException.class);
+    assertThat(dir.snapshot()).isEqualTo(before);
+  }
+
+  @Test
+  void rename_ontoItself_isANoOp() throws IOException {
+    dir.mkdir(p("d"), false);
+    write("d/f", "f");
+    Digest before = dir.snapshot();
+    rename("d/f", "d/f");
+    rename("d", "d");
+    rename("d", "d", RenameOption.EXCHANGE);
+    assertThat(dir.snapshot()).isEqualTo(before);
+  }
+
+  @Test
+  void rename_noReplace_failsIfTargetExists() throws IOException {
+    write("a", "a");
+    write("b", "b");
+    dir.mkdir(p("d"), false);
+    assertThatThrownBy(() -> rename("a", "b", RenameOption.NO_REPLACE))
+        .isInstanceOf(FileAlreadyExistsException.class);
+    assertThatThrownBy(() -> rename("a", "d", RenameOption.NO_REPLACE))
+        .isInstanceOf(FileAlreadyExistsException.class);
+    assertThatThrownBy(() -> rename("a", "a", RenameOption.NO_REPLACE))
+        .as("as renameat2: the target exists").isInstanceOf(FileAlreadyExistsException.class);
+    assertThat(read("b")).isEqualTo("b");
+    rename("a", "c", RenameOption.NO_REPLACE);
+    assertThat(names("")).containsExactly("b", "c", "d");
+  }
+
+  @Test
+  void rename_exchange_swapsEntriesOfAnyKind() throws IOException {
+    dir.mkdir(p("d/sub"), true);
+    write("d/sub/f", "in dir");
+    dir.mkdir(p("other"), false);
+    write("other/file", "a file");
+    dir.setExecutable(p("other/file"), true);
+    rename("d", "other/file", RenameOption.EXCHANGE);
+    assertThat(read("d")).isEqualTo("a file");
+    assertThat(((Node.File) dir.stat(p("d"))).executable()).isTrue();
+    assertThat(read("other/file/sub/f")).isEqualTo("in dir");
+    write("x", "x");
+    write("y", "y");
+    rename("x", "y", RenameOption.EXCHANGE);
+    assertThat(read("x")).isEqualTo("y");
+    assertThat(read("y")).isEqualTo("x");
+    assertThatThrownBy(() -> rename("x", "absent", RenameOption.EXCHANGE))
+        .isInstanceOf(NoSuchFileException.class);
+    assertThatThrownBy(() -> rename("other", "other/file/sub", RenameOption.EXCHANGE))
+        .isInstanceOf(InvalidOperationException.class);
+    assertThatThrownBy(() -> rename("other/file/sub", "other", RenameOption.EXCHANGE))
+        .isInstanceOf(InvalidOperationException.class);
+    assertThat(read("x")).isEqualTo("y");
+  }
+
+  @Test
+  void rename_snapshotEqualsImportOfTheRenamedRealTree() throws IOException {
+    dir.mkdir(p("src/lib"), true);
+    write("src/lib/a.c", "a");
+    write("src/main.c", "main");
+    rename("src/lib", "lib");
+    rename("src/main.c", "main.c");
+    Path real = Files.createDirectories(tmp.resolve("real"));
+    Files.createDirectories(real.resolve("src"));
+    Files.createDirectories(real.resolve("lib"));
+    Files.writeString(real.resolve("lib/a.c"), "a");
+    Files.writeString(real.resolve("main.c"), "main");
+    assertThat(dir.snapshot()).isEqualTo(importedDigest(real));
+  }
+
+  @Test
+  void readingOrWritingADirectory_isIsDirectoryException() throws IOException {
+    dir.mkdir(p("d"), false);
+    assertThatThrownBy(() -> dir.read(p("d"))).isInstanceOf(IsDirectoryException.class);
+    assertThatThrownBy(() -> write("d", "x")).isInstanceOf(IsDirectoryException.class);
+    assertThatThrownBy(() -> dir.copy(p("d"), p("d/e"))).isInstanceOf(InvalidOperationException.class);
+    assertThatThrownBy(() -> dir.move(p("d"), p("d/e"))).isInstanceOf(InvalidOperationException.class);
   }
 
   @Test

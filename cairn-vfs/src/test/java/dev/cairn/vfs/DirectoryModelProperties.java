@@ -7,7 +7,11 @@ import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.Set;
 import java.util.Comparator;
 import java.util.List;
 import java.util.stream.Stream;
@@ -20,9 +24,10 @@ import net.jqwik.api.Provide;
 import net.jqwik.api.constraints.Size;
 
 /**
- * {@link OsDirectory} against {@link CasDirectory} as the model: random sequences of edits over a
- * small alphabet of names (so they collide often) must succeed or fail alike, with the same
- * exception class, and leave trees with equal snapshots.
+ * {@link OsDirectory}, and {@link OverlayDirectory} over a stored tree, against {@link
+ * CasDirectory} as the model: random sequences of edits over a small alphabet of names (so they
+ * collide often) must succeed or fail alike, with the same exception class, and leave trees with
+ * equal snapshots.
  */
 class DirectoryModelProperties {
 
@@ -73,6 +78,65 @@ class DirectoryModelProperties {
     }
   }
 
+  record Rename(TreePath source, TreePath target, Set<RenameOption> options) implements Op {
+    public void apply(Directory d) throws IOException {
+      d.rename(source, target, options);
+    }
+  }
+
+  /**
+   * Replaces a file's bytes: on an overlay in place through {@link OverlayDirectory#scratchFile}
+   * (as a FUSE write does), elsewhere with {@code write} on an existing file.
+   */
+  record EditInPlace(TreePath path, String content) implements Op {
+    public void apply(Directory d) throws IOException {
+      byte[] bytes = content.getBytes(StandardCharsets.UTF_8);
+      if (d instanceof OverlayDirectory overlay) {
+        Path file = overlay.scratchFile(path);
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE)) {
+          ch.truncate(0);
+          ch.write(ByteBuffer.wrap(bytes));
+        }
+      } else {
+        d.stat(path);
+        d.write(path, new ByteArrayInputStream(bytes));
+      }
+    }
+  }
+
+  record Snapshot() implements Op {
+    public void apply(Directory d) throws IOException {
+      d.snapshot();
+    }
+  }
+
+  @Property(tries = 100)
+  void overlayOverAStoredTree_behavesLikeCasDirectory(@ForAll("edits") @Size(max = 30) List<Op> ops)
+      throws IOException {
+    InMemoryBlobStore store = new InMemoryBlobStore();
+    CasDirectory base = CasDirectory.empty(store);
+    base.mkdir(TreePath.parse("a/b"), true);
+    base.write(TreePath.parse("a/c"), new ByteArrayInputStream("lower".getBytes(StandardCharsets.UTF_8)));
+    base.write(TreePath.parse("a/b/c"), new ByteArrayInputStream("deep".getBytes(StandardCharsets.UTF_8)));
+    base.write(TreePath.parse("c"), new ByteArrayInputStream("top".getBytes(StandardCharsets.UTF_8)));
+    base.setExecutable(TreePath.parse("c"), true);
+    base.symlink("a", TreePath.parse("b"));
+    var root = base.snapshot();
+    Path scratch = Files.createTempDirectory("cairn-overlay-model-");
+    try (Directory model = CasDirectory.open(store, root);
+        Directory overlay = OverlayDirectory.over(CasDirectory.open(store, root), store, scratch)) {
+      for (int i = 0; i < ops.size(); i++) {
+        Op op = ops.get(i);
+        Class<?> expected = outcome(op, model);
+        Class<?> actual = outcome(op, overlay);
+        assertThat(actual).as("step %d: %s", i, op).isEqualTo(expected);
+      }
+      assertThat(overlay.snapshot()).isEqualTo(model.snapshot());
+    } finally {
+      deleteTree(scratch);
+    }
+  }
+
   @Property(tries = 100)
   void osDirectory_behavesLikeCasDirectory(@ForAll("edits") @Size(max = 30) List<Op> ops)
       throws IOException {
@@ -117,7 +181,13 @@ class DirectoryModelProperties {
             .as(Symlink::new)),
         net.jqwik.api.Tuple.of(2, Combinators.combine(target, target).as(Copy::new)),
         net.jqwik.api.Tuple.of(2, Combinators.combine(target, target).as(Move::new)),
-        net.jqwik.api.Tuple.of(2, Combinators.combine(target, flag).as(Remove::new)));
+        net.jqwik.api.Tuple.of(2, Combinators.combine(target, flag).as(Remove::new)),
+        net.jqwik.api.Tuple.of(3, Combinators.combine(target, target, Arbitraries.of(
+            Set.<RenameOption>of(), Set.of(RenameOption.NO_REPLACE), Set.of(RenameOption.EXCHANGE)))
+            .as(Rename::new)),
+        net.jqwik.api.Tuple.of(2, Combinators.combine(path, Arbitraries.of("", "z", "longer"))
+            .as(EditInPlace::new)),
+        net.jqwik.api.Tuple.of(1, Arbitraries.just(new Snapshot())));
     return op.list().ofMaxSize(30);
   }
 

@@ -12,11 +12,24 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Proxy;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
+import java.nio.file.NotDirectoryException;
+import java.nio.file.StandardOpenOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
@@ -152,5 +165,215 @@ class OverlayDirectoryTest extends DirectoryContractTest {
     assertThat(scratchFiles()).hasSize(1);
     overlay.close();
     assertThat(scratchFiles()).isEmpty();
+  }
+
+  // ------------------------------------------------------------------ files edited in place
+
+  private static void overwrite(Path file, String content) throws IOException {
+    try (FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE)) {
+      ch.truncate(0);
+      ch.write(ByteBuffer.wrap(content.getBytes(StandardCharsets.UTF_8)));
+    }
+  }
+
+  private static String contentOf(Directory d, String path) throws IOException {
+    try (InputStream in = d.read(p(path))) {
+      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+    }
+  }
+
+  @Test
+  void scratchFile_copiesUpOnce_andInPlaceEditsAreWhatStatReadAndSnapshotSee() throws IOException {
+    Digest base = lowerTree();
+    CasDirectory lower = CasDirectory.open(store, base);
+    try (OverlayDirectory overlay = OverlayDirectory.over(lower, store, tmp.resolve("s"))) {
+      Path scratch = overlay.scratchFile(p("tool"));
+      assertThat(Files.readString(scratch)).as("copied up from the lower tree").isEqualTo("#!/bin/sh\n");
+      assertThat(overlay.scratchFile(p("tool"))).as("once").isEqualTo(scratch);
+      try (FileChannel ch = FileChannel.open(scratch, StandardOpenOption.WRITE, StandardOpenOption.APPEND)) {
+        ch.write(ByteBuffer.wrap("exit 3\n".getBytes(StandardCharsets.UTF_8)));
+      }
+      assertThat(overlay.stat(p("tool"))).isEqualTo(new Node.File(17, true, Optional.empty()));
+      assertThat(contentOf(overlay, "tool")).isEqualTo("#!/bin/sh\nexit 3\n");
+      Digest edited = overlay.snapshot();
+
+      CasDirectory expected = CasDirectory.open(store, base);
+      expected.write(p("tool"), new ByteArrayInputStream("#!/bin/sh\nexit 3\n".getBytes()));
+      assertThat(edited).isEqualTo(expected.snapshot());
+      assertThat(Files.exists(scratch)).as("a live file stays in scratch after a snapshot").isTrue();
+    }
+    assertThat(lower.snapshot()).isEqualTo(base);
+    assertThat(contentOf(lower, "tool")).isEqualTo("#!/bin/sh\n");
+  }
+
+  @Test
+  void scratchFile_ofAFileWrittenThroughTheOverlay_andErrors() throws IOException {
+    Digest base = lowerTree();
+    try (OverlayDirectory overlay = OverlayDirectory.over(CasDirectory.open(store, base), store, tmp.resolve("s"))) {
+      overlay.write(p("new"), new ByteArrayInputStream("fresh".getBytes()));
+      overlay.copy(p("new"), p("copy"));
+      Path scratch = overlay.scratchFile(p("new"));
+      overwrite(scratch, "edited");
+      assertThat(contentOf(overlay, "copy")).as("a copy sharing the written file is unaffected").isEqualTo("fresh");
+      assertThat(contentOf(overlay, "new")).isEqualTo("edited");
+      assertThatThrownBy(() -> overlay.scratchFile(p("big"))).isInstanceOf(IsDirectoryException.class);
+      assertThatThrownBy(() -> overlay.scratchFile(p("link"))).isInstanceOf(FileSystemException.class)
+          .hasMessageContaining("symbolic link");
+      assertThatThrownBy(() -> overlay.scratchFile(p("absent"))).isInstanceOf(NoSuchFileException.class);
+      assertThatThrownBy(() -> overlay.scratchFile(p("link/d1"))).isInstanceOf(NotDirectoryException.class);
+    }
+  }
+
+  @Test
+  void liveFile_isHashedAgainAtEverySnapshotWhileItChanges() throws IOException {
+    try (OverlayDirectory overlay = OverlayDirectory.over(CasDirectory.empty(store), store, tmp.resolve("s"))) {
+      overlay.mkdir(p("d"), false);
+      overlay.write(p("d/f"), new ByteArrayInputStream(new byte[0]));
+      Path f = overlay.scratchFile(p("d/f"));
+      List<Digest> roots = new ArrayList<>();
+      for (String v : List.of("v1", "v2", "v3", "v1")) {
+        overwrite(f, v); // same size, within one timestamp tick: only the bytes differ
+        roots.add(overlay.snapshot());
+        CasDirectory expected = CasDirectory.empty(store);
+        expected.mkdir(p("d"), false);
+        expected.write(p("d/f"), new ByteArrayInputStream(v.getBytes()));
+        assertThat(roots.getLast()).as(v).isEqualTo(expected.snapshot());
+      }
+      assertThat(roots.get(0)).isNotEqualTo(roots.get(1)).isEqualTo(roots.get(3));
+      assertThat(overlay.stat(p("d"))).as("no settled digest while a live file is below")
+          .isEqualTo(new Node.Dir(Optional.empty()));
+    }
+  }
+
+  @Test
+  void liveFile_unchangedSinceASettledHash_isNotReadAgain() throws Exception {
+    InMemoryBlobStore memory = (InMemoryBlobStore) store;
+    try (OverlayDirectory overlay = OverlayDirectory.over(CasDirectory.empty(store), store, tmp.resolve("s"))) {
+      overlay.write(p("f"), new ByteArrayInputStream(new byte[0]));
+      overwrite(overlay.scratchFile(p("f")), "content");
+      Digest first = overlay.snapshot(); // just written: hashed, not trusted yet
+      Thread.sleep(1100);
+      long puts = memory.calls(Operation.PUT);
+      assertThat(overlay.snapshot()).isEqualTo(first); // hashed again, now settled
+      long putsWhenHashed = memory.calls(Operation.PUT) - puts;
+      puts = memory.calls(Operation.PUT);
+      assertThat(overlay.snapshot()).isEqualTo(first);
+      assertThat(memory.calls(Operation.PUT) - puts).as("the file blob is not stored again")
+          .isEqualTo(putsWhenHashed - 1);
+      overwrite(overlay.scratchFile(p("f")), "CONTENT");
+      assertThat(overlay.snapshot()).isNotEqualTo(first);
+    }
+  }
+
+  @Test
+  void liveFile_followsRenames_isFrozenByCopies_andIsDeletedWhenRemoved() throws IOException {
+    Path scratchDir = tmp.resolve("s");
+    try (OverlayDirectory overlay = OverlayDirectory.over(CasDirectory.empty(store), store, scratchDir)) {
+      overlay.write(p("a"), new ByteArrayInputStream("1".getBytes()));
+      Path live = overlay.scratchFile(p("a"));
+      try (FileChannel ch = FileChannel.open(live, StandardOpenOption.WRITE)) {
+        overlay.rename(p("a"), p("b"), Set.of());
+        ch.write(ByteBuffer.wrap("2".getBytes()));
+        assertThat(contentOf(overlay, "b")).as("the open channel still writes the renamed file").isEqualTo("2");
+        overlay.copy(p("b"), p("c"));
+        ch.write(ByteBuffer.wrap("3".getBytes()), 1);
+        assertThat(contentOf(overlay, "b")).isEqualTo("23");
+        assertThat(contentOf(overlay, "c")).as("a copy is a frozen copy").isEqualTo("2");
+        overlay.remove(p("b"), false);
+        assertThat(Files.exists(live)).as("a removed live file leaves scratch at once").isFalse();
+        ch.write(ByteBuffer.wrap("4".getBytes()), 2); // as after unlink(2): still writable
+      }
+      Digest root = overlay.snapshot();
+      CasDirectory expected = CasDirectory.empty(store);
+      expected.write(p("c"), new ByteArrayInputStream("2".getBytes()));
+      assertThat(root).isEqualTo(expected.snapshot());
+    }
+    try (Stream<Path> left = Files.list(scratchDir)) {
+      assertThat(left).as("close deletes the rest").isEmpty();
+    }
+  }
+
+  @Test
+  void statBelowAnUntouchedDirectory_isOneLowerStat_notAListingPerLevel() throws IOException {
+    Digest base = lowerTree();
+    List<String> calls = new ArrayList<>();
+    try (OverlayDirectory overlay = OverlayDirectory.over(
+        recording(CasDirectory.open(store, base), calls, "stat", "list", "read"), store, tmp.resolve("s"))) {
+      calls.clear();
+      assertThat(overlay.stat(p("big/d7/f7"))).isInstanceOf(Node.File.class);
+      assertThat(calls).containsExactly("stat big/d7/f7");
+      overlay.write(p("big/new"), new ByteArrayInputStream("n".getBytes()));
+      calls.clear();
+      assertThat(overlay.stat(p("big/d7/f17"))).isInstanceOf(Node.File.class);
+      assertThat(calls).as("big was copied by the write; d7 is still untouched").containsExactly("stat big/d7/f17");
+      calls.clear();
+      assertThatThrownBy(() -> overlay.stat(p("big/d7/nope"))).isInstanceOf(NoSuchFileException.class);
+      assertThatThrownBy(() -> overlay.stat(p("tool/x"))).isInstanceOf(NotDirectoryException.class)
+          .hasMessageContaining("tool");
+    }
+  }
+
+  @Test
+  void concurrentReadersAndWriters_seeConsistentTrees() throws Exception {
+    Digest base = lowerTree();
+    try (OverlayDirectory overlay = OverlayDirectory.over(CasDirectory.open(store, base), store, tmp.resolve("s"));
+        ExecutorService pool = Executors.newFixedThreadPool(4)) {
+      AtomicBoolean stop = new AtomicBoolean();
+      List<Future<Integer>> readers = new ArrayList<>();
+      for (int r = 0; r < 3; r++) {
+        readers.add(pool.submit(() -> {
+          int reads = 0;
+          while (!stop.get()) {
+            int i = reads % 200;
+            try (InputStream in = overlay.read(p("big/d" + (i % 10) + "/f" + i))) {
+              assertThat(in.readAllBytes()).containsExactly((byte) i);
+            }
+            assertThat(overlay.list(p("big/d" + (i % 10)))).hasSize(20);
+            reads++;
+          }
+          return reads;
+        }));
+      }
+      Future<?> writer = pool.submit(() -> {
+        for (int i = 0; i < 100; i++) {
+          overlay.mkdir(p("w/" + i), true);
+          overlay.write(p("w/" + i + "/f"), new ByteArrayInputStream(("v" + i).getBytes()));
+          Path live = overlay.scratchFile(p("w/" + i + "/f"));
+          overwrite(live, "live" + i);
+          overlay.rename(p("w/" + i), p("w/r" + i), Set.of());
+          if (i % 20 == 0) {
+            overlay.snapshot();
+          }
+        }
+        return null;
+      });
+      writer.get(60, TimeUnit.SECONDS);
+      stop.set(true);
+      for (Future<Integer> r : readers) {
+        assertThat(r.get(10, TimeUnit.SECONDS)).isPositive();
+      }
+      CasDirectory expected = CasDirectory.open(store, base);
+      for (int i = 0; i < 100; i++) {
+        expected.mkdir(p("w/r" + i), true);
+        expected.write(p("w/r" + i + "/f"), new ByteArrayInputStream(("live" + i).getBytes()));
+      }
+      assertThat(overlay.snapshot()).isEqualTo(expected.snapshot());
+    }
+  }
+
+  /** {@code target} as a Directory that records calls to {@code methods} with their first argument. */
+  private static Directory recording(Directory target, List<String> calls, String... methods) {
+    Set<String> recorded = Set.of(methods);
+    return (Directory) Proxy.newProxyInstance(Directory.class.getClassLoader(),
+        new Class<?>[] {Directory.class}, (proxy, method, args) -> {
+          if (recorded.contains(method.getName())) {
+            calls.add(method.getName() + " " + args[0]);
+          }
+          try {
+            return method.invoke(target, args);
+          } catch (InvocationTargetException e) {
+            throw e.getCause();
+          }
+        });
   }
 }

@@ -24,8 +24,11 @@ import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Collection;
 import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
@@ -55,6 +58,17 @@ public final class DiskBlobStore implements BlobStore {
   /** Usage figures of a store. */
   public record Stats(long bytesUsed, long blobCount, long maxSizeBytes, long evictions) {}
 
+  /**
+   * Told of each blob the store evicts to stay within its limit (or on {@link #gc}), so that a
+   * FUSE mount can tell a cache that thrashes. Called with the store's lock held, right after the
+   * blob's file is deleted: it must be quick and must not call the store. An exception it throws
+   * is logged and does not stop the eviction.
+   */
+  @FunctionalInterface
+  public interface EvictionListener {
+    void evicted(Digest digest);
+  }
+
   private final Path root;
   private final Path casDir;
   private final Path tmpDir;
@@ -67,6 +81,7 @@ public final class DiskBlobStore implements BlobStore {
   private boolean closed; // guarded by lock
   private final AtomicLong evictions = new AtomicLong();
   private final AtomicLong tempCounter = new AtomicLong();
+  private final List<EvictionListener> evictionListeners = new CopyOnWriteArrayList<>();
 
   private DiskBlobStore(DiskStoreConfig config, long maxSizeBytes, BlobIndex index) {
     this.root = config.root();
@@ -127,6 +142,16 @@ public final class DiskBlobStore implements BlobStore {
     } finally {
       lock.unlock();
     }
+  }
+
+  /** Registers {@code listener} for every later eviction. */
+  public void addEvictionListener(EvictionListener listener) {
+    evictionListeners.add(Objects.requireNonNull(listener, "listener"));
+  }
+
+  /** Unregisters {@code listener}; no-op if it was not registered. */
+  public void removeEvictionListener(EvictionListener listener) {
+    evictionListeners.remove(listener);
   }
 
   /** The store's directory. */
@@ -418,6 +443,13 @@ public final class DiskBlobStore implements BlobStore {
       Files.deleteIfExists(blobPath(victim));
       freed += victim.sizeBytes();
       evictions.incrementAndGet();
+      for (EvictionListener l : evictionListeners) {
+        try {
+          l.evicted(victim);
+        } catch (RuntimeException e) {
+          LOG.log(Level.WARNING, "eviction listener failed on " + victim, e);
+        }
+      }
     }
     return freed;
   }

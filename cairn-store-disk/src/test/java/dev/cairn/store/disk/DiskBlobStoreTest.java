@@ -93,6 +93,36 @@ class DiskBlobStoreTest extends BlobStoreContractTest {
   }
 
   @Test
+  void evictionListeners_hearEachEvictedBlob_afterItsFileIsGone() throws IOException {
+    DiskBlobStore small = open(DiskStoreConfig.at(dir.resolve("listen")).withMaxSize(2000));
+    store = small;
+    List<Digest> heard = new ArrayList<>();
+    List<Boolean> fileGone = new ArrayList<>();
+    DiskBlobStore.EvictionListener listener = d -> {
+      heard.add(d);
+      fileGone.add(!Files.exists(small.blobPath(d)));
+    };
+    small.addEvictionListener(d -> {
+      throw new IllegalStateException("a failing listener does not stop eviction");
+    });
+    small.addEvictionListener(listener);
+    Digest a = small.put(randomBytes(1000, 90));
+    Digest b = small.put(randomBytes(1000, 91));
+    assertThat(heard).isEmpty();
+    Digest c = small.put(randomBytes(1000, 92));
+    assertThat(heard).containsExactly(a);
+    small.gc(0);
+    assertThat(heard).containsExactly(a, b, c);
+    assertThat(fileGone).containsOnly(true);
+    small.removeEvictionListener(listener);
+    small.put(randomBytes(1000, 93));
+    small.put(randomBytes(1000, 94));
+    small.put(randomBytes(1000, 95));
+    assertThat(heard).hasSize(3);
+    assertThat(small.stats().evictions()).isEqualTo(4);
+  }
+
+  @Test
   void blobLargerThanLimit_isRefusedClearly() throws IOException {
     store = open(DiskStoreConfig.at(dir.resolve("tiny")).withMaxSize(100));
     byte[] data = randomBytes(101, 14);

@@ -4,6 +4,8 @@ import dev.cairn.core.blob.BlobStore;
 import dev.cairn.core.digest.Digest;
 import dev.cairn.vfs.CasDirectory;
 import dev.cairn.vfs.Directory;
+import dev.cairn.vfs.InvalidOperationException;
+import dev.cairn.vfs.IsDirectoryException;
 import dev.cairn.vfs.Node;
 import dev.cairn.vfs.OverlayDirectory;
 import dev.cairn.vfs.TreePath;
@@ -171,7 +173,7 @@ public final class CasFileSystemProvider extends FileSystemProvider {
   private static Node.File regularFile(CasPath p) throws IOException {
     return switch (p.getFileSystem().directory().stat(p.treePath())) {
       case Node.File f -> f;
-      case Node.Dir d -> throw new FileSystemException(p.toString(), null, "is a directory");
+      case Node.Dir d -> throw new IsDirectoryException(p.toString());
       case Node.Link l -> throw new FileSystemException(
           p.toString(), null, "is a symbolic link (links are not followed)");
     };
@@ -303,7 +305,7 @@ public final class CasFileSystemProvider extends FileSystemProvider {
     Directory dir = fs.directory();
     TreePath tp = p.treePath();
     if (tp.isRoot()) {
-      throw new FileSystemException(p.toString(), null, "is a directory");
+      throw new IsDirectoryException(p.toString());
     }
     Node existing = find(dir, tp);
     switch (existing) {
@@ -316,7 +318,7 @@ public final class CasFileSystemProvider extends FileSystemProvider {
           throw new NotDirectoryException(p.getParent().toString());
         }
       }
-      case Node.Dir d -> throw new FileSystemException(p.toString(), null, "is a directory");
+      case Node.Dir d -> throw new IsDirectoryException(p.toString());
       case Node.Link l -> throw new FileSystemException(
           p.toString(), null, "is a symbolic link (links are not followed)");
       case Node.File f -> {
@@ -400,8 +402,7 @@ public final class CasFileSystemProvider extends FileSystemProvider {
         return;
       }
       if (node instanceof Node.Dir && to.startsWith(from)) {
-        throw new FileSystemException(s.toString(), t.toString(),
-            "cannot move a directory into itself");
+        throw new InvalidOperationException(s.toString(), t.toString(), "cannot move a directory into itself");
       }
       clearTarget(dir, t, to, node, options);
       dir.move(from, to);

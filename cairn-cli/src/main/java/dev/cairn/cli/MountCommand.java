@@ -1,0 +1,274 @@
+package dev.cairn.cli;
+
+import dev.cairn.core.blob.BlobStore;
+import dev.cairn.core.digest.Digest;
+import dev.cairn.core.tree.MerkleCodec;
+import dev.cairn.core.ref.RefStore;
+import dev.cairn.fuse.CairnMount;
+import dev.cairn.fuse.cas.BlobSource;
+import dev.cairn.fuse.flush.FlushPolicy;
+import dev.cairn.fuse.kernel.Mounter;
+import dev.cairn.fuse.metrics.MountMetrics;
+import dev.cairn.store.disk.DiskBlobStore;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.ParentCommand;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code cairn mount DIGEST MOUNTPOINT}: shows a stored tree as a live file system, with no
+ * staging. Without {@code --foreground} it starts itself again as a detached daemon and returns
+ * once the mount is ready, so scripts can use the tree on the next line.
+ */
+@Command(
+    name = "mount",
+    mixinStandardHelpOptions = true,
+    versionProvider = VersionProvider.class,
+    description = {
+      "Mount a stored tree as a file system (FUSE): read-only, or copy-on-write with --writable.",
+      "Files are read straight from the local store (kernel passthrough when run as root);"
+          + " with --remote, blobs missing locally are fetched on first use and verified.",
+      "Returns once the mount is ready; the daemon serving it logs to"
+          + " $XDG_STATE_HOME/cairn/mount-*.log. Unmount with 'cairn umount MOUNTPOINT'."
+    })
+final class MountCommand implements Callable<Integer> {
+
+  /** Set in the environment of the daemon a non-foreground mount starts. */
+  static final String DAEMON_ENV = "CAIRN_MOUNT_DAEMON";
+  private static final String READY = "cairn-mount-ready";
+
+  @ParentCommand private CairnCommand cairn;
+  @Spec private CommandSpec spec;
+
+  @Parameters(index = "0", paramLabel = "DIGEST|ref:NAME",
+      description = "Root digest of the tree (<hex>/<size>), or ref:NAME for a named tree.")
+  private String tree;
+
+  @Parameters(index = "1", paramLabel = "MOUNTPOINT", description = "An existing directory.")
+  private Path mountpoint;
+
+  @Option(names = {"-f", "--foreground"},
+      description = "Serve in this process until unmounted (Ctrl-C unmounts).")
+  private boolean foreground;
+
+  @Option(names = "--threads", paramLabel = "N", defaultValue = "2",
+      description = "Threads reading FUSE requests (default: ${DEFAULT-VALUE}).")
+  private int threads;
+
+  @Option(names = {"-w", "--writable"},
+      description = "Copy-on-write: changes live in a scratch area until captured"
+          + " ('cairn capture MOUNTPOINT' prints the new root digest).")
+  private boolean writable;
+
+  @Option(names = "--capture-on-unmount",
+      description = "Print the tree's final root digest when unmounted (on stdout with"
+          + " --foreground, else in the daemon's log).")
+  private boolean captureOnUnmount;
+
+  @Option(names = "--flush", paramLabel = "POLICY",
+      description = "When to publish captures to --ref: on-unmount, on-close,"
+          + " interval:DURATION or idle:DURATION (e.g. idle:30s).")
+  private String flush;
+
+  @Option(names = "--ref", paramLabel = "NAME",
+      description = "Ref a writable mount publishes its captures to (never clobbered:"
+          + " NAME.conflict-N if it moved).")
+  private String ref;
+
+  @Option(names = "--track-access", paramLabel = "FILE",
+      description = "Write the sorted paths opened, read-linked or listed to FILE at capture and"
+          + " unmount (served by path: no passthrough).")
+  private Path trackAccess;
+
+  @Option(names = "--metrics-listen", paramLabel = "ADDR",
+      description = "Serve Prometheus metrics on /metrics at PORT or HOST:PORT.")
+  private String metricsListen;
+
+  @Override
+  public Integer call() throws Exception {
+    Digest root = resolveRoot();
+    if (threads < 1 || threads > 64) {
+      throw new ParameterException(spec.commandLine(), "--threads must be between 1 and 64");
+    }
+    if (!Files.isDirectory(mountpoint)) {
+      throw new ParameterException(spec.commandLine(), "mount point " + mountpoint
+          + " is not an existing directory");
+    }
+    if (captureOnUnmount && !writable) {
+      throw new ParameterException(spec.commandLine(), "--capture-on-unmount needs --writable");
+    }
+    CairnMount.Spec mountSpec;
+    try {
+      mountSpec = new CairnMount.Spec(root, mountpoint, writable, threads,
+          Optional.ofNullable(trackAccess).map(p -> p.toAbsolutePath().normalize()),
+          Optional.ofNullable(metricsListen).map(MountMetrics::parseListen),
+          Optional.ofNullable(flush).map(FlushPolicy::parse),
+          Optional.ofNullable(ref).map(RefStore::validate),
+          Optional.empty(), // no RefStore implementation in this build yet
+          Mounter.Method.AUTO);
+    } catch (IllegalArgumentException e) {
+      throw new ParameterException(spec.commandLine(), e.getMessage());
+    }
+    boolean daemonChild = "1".equals(cairn.invocation().env().get(DAEMON_ENV));
+    if (!foreground && !daemonChild) {
+      return daemonize();
+    }
+    LogFormat.install();
+    long opening = System.nanoTime();
+    try (DiskBlobStore local = cairn.openStore();
+        BlobStore remote = cairn.remoteUrl().map(cairn::connectRemote).orElse(null)) {
+      try {
+        MerkleCodec.parse(new BlobSource(local, Optional.ofNullable(remote)).bytes(root),
+            "root " + root);
+      } catch (dev.cairn.core.blob.BlobNotFoundException e) {
+        throw new IOException("tree " + root + " is not in the store at " + cairn.storePath()
+            + (remote == null ? " (import it, or give --remote URL)" : " nor on the remote"), e);
+      }
+      long mounting = System.nanoTime();
+      CairnMount mount = CairnMount.start(local, Optional.ofNullable(remote), mountSpec);
+      System.getLogger("cairn").log(System.Logger.Level.INFO, String.format(java.util.Locale.ROOT,
+          "store opened in %d ms, mounted in %d ms", (mounting - opening) / 1_000_000,
+          (System.nanoTime() - mounting) / 1_000_000));
+      return serve(mount, daemonChild);
+    }
+  }
+
+  private Digest resolveRoot() {
+    if (tree.startsWith("ref:")) {
+      String name = tree.substring(4);
+      try {
+        dev.cairn.core.ref.RefStore.validate(name);
+      } catch (IllegalArgumentException e) {
+        throw new ParameterException(spec.commandLine(), e.getMessage());
+      }
+      throw new ParameterException(spec.commandLine(), "cannot resolve ref:" + name
+          + ": refs need the asset index, which this build does not have yet; mount by digest");
+    }
+    try {
+      return Digest.parse(tree);
+    } catch (IllegalArgumentException e) {
+      throw new ParameterException(spec.commandLine(), "Invalid value for DIGEST: " + e.getMessage());
+    }
+  }
+
+  /** Serves until unmounted from outside, or SIGINT/SIGTERM (which unmount). */
+  private int serve(CairnMount mount, boolean daemonChild) throws Exception {
+    CountDownLatch done = new CountDownLatch(1);
+    System.Logger log = System.getLogger("cairn");
+    Runnable stop = () -> {
+      try {
+        mount.unmount();
+      } catch (IOException e) {
+        log.log(System.Logger.Level.ERROR, "unmounting " + mountpoint + " failed: " + e.getMessage());
+      }
+      done.countDown();
+    };
+    for (String name : List.of("TERM", "INT", "HUP")) {
+      sun.misc.Signal.handle(new sun.misc.Signal(name), s -> Thread.ofPlatform().start(stop));
+    }
+    Runtime.getRuntime().addShutdownHook(Thread.ofPlatform().unstarted(stop));
+    Thread.ofPlatform().daemon(true).start(() -> {
+      try {
+        mount.awaitUnmount(); // unmounted from outside (cairn umount, umount, fusermount3 -u)
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      stop.run(); // final flush, access log, scratch cleanup
+    });
+    log.log(System.Logger.Level.INFO, "mounted " + tree + " at " + mount.fuse().mountpoint()
+        + (writable ? " (writable" : " (read-only") + ", "
+        + (mount.passthrough() ? "passthrough" : "cached") + " reads, " + threads + " threads)");
+    if (daemonChild) {
+      cairn.invocation().out().println(READY);
+      cairn.invocation().out().flush();
+    }
+    done.await();
+    Digest last = mount.unmount();
+    if (captureOnUnmount) {
+      log.log(System.Logger.Level.INFO, "final root digest " + last);
+      if (!daemonChild) {
+        cairn.invocation().out().println(last);
+        cairn.invocation().out().flush();
+      }
+    }
+    if (mount.fuse().session().failure() != null) {
+      throw new IOException("FUSE session failed: " + mount.fuse().session().failure());
+    }
+    return 0;
+  }
+
+  /**
+   * Starts this same command line again with {@code --foreground}, detached (its own session,
+   * stdin from /dev/null, stderr to a log file), and waits until it reports the mount ready.
+   */
+  private int daemonize() throws IOException, InterruptedException {
+    ProcessHandle.Info info = ProcessHandle.current().info();
+    Optional<String> java = info.command();
+    Optional<String[]> args = info.arguments();
+    if (java.isEmpty() || args.isEmpty()) {
+      throw new IOException("cannot start the mount daemon: this process's command line is"
+          + " unknown; run with --foreground");
+    }
+    List<String> command = new ArrayList<>();
+    if (Files.isExecutable(Path.of("/usr/bin/setsid"))) {
+      command.add("/usr/bin/setsid"); // out of the terminal's session: no SIGHUP/SIGINT from it
+    }
+    command.add(java.get());
+    command.addAll(List.of(args.get()));
+    command.add("--foreground");
+    Path log = logFile();
+    ProcessBuilder pb = new ProcessBuilder(command)
+        .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
+        .redirectError(ProcessBuilder.Redirect.to(log.toFile()))
+        .redirectOutput(ProcessBuilder.Redirect.PIPE);
+    pb.environment().put(DAEMON_ENV, "1");
+    Process child = pb.start();
+    String line;
+    try (BufferedReader out = new BufferedReader(
+        new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8))) {
+      line = out.readLine(); // the daemon prints READY once mounted, or exits
+    }
+    if (READY.equals(line)) {
+      return 0;
+    }
+    child.waitFor(10, TimeUnit.SECONDS);
+    String tail = lastLines(log, 5);
+    throw new IOException("mount daemon failed" + (child.isAlive() ? "" : " (exit status "
+        + child.exitValue() + ")") + "; log " + log + (tail.isEmpty() ? "" : ":\n" + tail));
+  }
+
+  private Path logFile() throws IOException {
+    var env = cairn.invocation().env();
+    String state = env.get("XDG_STATE_HOME");
+    Path dir = state != null && Path.of(state).isAbsolute()
+        ? Path.of(state, "cairn")
+        : Path.of(env.getOrDefault("HOME", System.getProperty("user.home")), ".local", "state", "cairn");
+    Files.createDirectories(dir);
+    String name = mountpoint.toAbsolutePath().normalize().toString().replaceAll("[^A-Za-z0-9._-]", "_");
+    return dir.resolve("mount" + name + ".log");
+  }
+
+  private static String lastLines(Path file, int n) {
+    try {
+      List<String> lines = Files.readAllLines(file);
+      return String.join("\n", lines.subList(Math.max(0, lines.size() - n), lines.size()));
+    } catch (IOException e) {
+      return "";
+    }
+  }
+}
