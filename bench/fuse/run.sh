@@ -22,11 +22,12 @@
 #   store and results, kept between invocations so the trees are made and imported once (delete
 #   it to start over); BUILD_TARGETS; STAT_ITERATIONS (50); NATIVE_ONLY=1 skips the mount side.
 #
-# Needs root (drop_caches, mounting), hyperfine, gcc, make, flex, bison, bc, libelf-dev,
-# libssl-dev and linux-source-6.1 (apt-get install -y hyperfine linux-source-6.1 flex bison bc
-# libelf-dev libssl-dev), and a built ./cairn. Without `cairn mount` (or with NATIVE_ONLY=1) it
+# Needs root (drop_caches, mounting), gcc, make, flex, bison, bc, jq, cpio, python3, libelf-dev,
+# libssl-dev and linux-source-6.1 (apt-get install -y linux-source-6.1 flex bison bc jq cpio
+# libelf-dev libssl-dev), and a built ./cairn (CAIRN=path to use another build). Without `cairn mount` (or with NATIVE_ONLY=1) it
 # runs the native half and says so. Results: a Markdown table on stdout and in
-# $WORK/results/summary.md; hyperfine's JSON per workload beside it.
+# $WORK/results/summary.md; the times of every run per workload (JSON) beside it. Native and
+# mount runs alternate, so a change in load during the run falls on both sides.
 set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -52,8 +53,8 @@ die() { say "bench/fuse: $*"; exit 1; }
 q() { printf '%q' "$1"; }
 
 [[ $(id -u) == 0 ]] || die "needs root (drop_caches, mount)"
-for tool in hyperfine gcc make flex bison bc jq; do
-  command -v "$tool" >/dev/null || die "missing $tool: apt-get install -y hyperfine gcc make flex bison bc jq libelf-dev libssl-dev"
+for tool in gcc make flex bison bc jq cpio python3; do
+  command -v "$tool" >/dev/null || die "missing $tool: apt-get install -y gcc make flex bison bc jq cpio libelf-dev libssl-dev"
 done
 [[ -f $KERNEL_TAR ]] || die "missing $KERNEL_TAR: apt-get install -y linux-source-6.1"
 [[ -x $CAIRN ]] || die "missing $CAIRN"
@@ -173,16 +174,43 @@ set_aside() { printf 'if [ -e %s ]; then mv %s %s/$(date +%%s%%N); fi' "$(q "$1"
 
 # ------------------------------------------------------------------ measuring
 
-# hyperfine over the native command and, if mounts work, the mount command.
+# Times the native command and, if mounts work, the mount command, alternating them run by run
+# (native first in odd runs, mount first in even ones) so that a change in the machine's load
+# (other people's work shares these cores) falls on both sides alike. Each timed command runs
+# after its untimed prepare command, in sh. Writes $RESULTS/NAME.json ({results: [{command,
+# times, median}]}, like hyperfine's export) and prints each time.
 #   compare NAME RUNS WARMUP NATIVE_PREPARE NATIVE_CMD MOUNT_PREPARE MOUNT_CMD
 compare() {
   local name=$1 runs=$2 warmup=$3 np=$4 nc=$5 mp=$6 mc=$7
-  local args=(--runs "$runs" --warmup "$warmup" --export-json "$RESULTS/$name.json" --style basic)
-  if [[ $HAVE_MOUNT == 1 ]]; then
-    hyperfine "${args[@]}" --prepare "$np" --prepare "$mp" -n native "$nc" -n mount "$mc" >&2
-  else
-    hyperfine "${args[@]}" --prepare "$np" -n native "$nc" >&2
-  fi
+  local sides=(native) i side t0 t1
+  [[ $HAVE_MOUNT == 1 ]] && sides=(native mount)
+  declare -A prep=([native]=$np [mount]=$mp) cmd=([native]=$nc [mount]=$mc) times=([native]= [mount]=)
+  say "$name: $warmup warm-up and $runs timed runs per side, alternating"
+  for ((i = 1; i <= warmup + runs; i++)); do
+    local order=("${sides[@]}")
+    if ((i % 2 == 0)) && [[ ${#sides[@]} == 2 ]]; then order=(mount native); fi
+    for side in "${order[@]}"; do
+      sh -c "${prep[$side]}" >&2 || die "$name: prepare of $side failed: ${prep[$side]}"
+      t0=$(date +%s%N)
+      sh -c "${cmd[$side]}" >&2 || die "$name: $side failed: ${cmd[$side]}"
+      t1=$(date +%s%N)
+      if ((i > warmup)); then
+        times[$side]+="$(((t1 - t0) / 1000)) "
+        say "  run $((i - warmup)) $side: $(((t1 - t0) / 1000000)) ms"
+      fi
+    done
+  done
+  python3 - "$RESULTS/$name.json" "${times[native]}" "${times[mount]}" <<'PY'
+import json, statistics, sys
+out, native, mount = sys.argv[1], sys.argv[2].split(), sys.argv[3].split()
+results = []
+for command, micros in (("native", native), ("mount", mount)):
+    if micros:
+        t = [int(m) / 1e6 for m in micros]
+        results.append({"command": command, "times": t, "median": statistics.median(t),
+                        "min": min(t), "max": max(t)})
+json.dump({"results": results}, open(out, "w"), indent=1)
+PY
 }
 
 # One row of the summary from $RESULTS/$1.json: medians, ratio mount/native, the goal.
@@ -294,8 +322,7 @@ run_mount() {
   fi
   compare mount "$RUNS" 1 "$(set_aside "$out")" \
     "$(q "$CAIRN") export --store $(q "$STORE") $(q "$digest") $(q "$out")" "$mp" "$mc"
-  hyperfine --runs "$RUNS" --warmup 1 --export-json "$RESULTS/jvm.json" --style basic \
-    -n native "$(q "$CAIRN") stat --store $(q "$STORE") > /dev/null" >&2
+  HAVE_MOUNT=0 compare jvm "$RUNS" 1 true "$(q "$CAIRN") stat --store $(q "$STORE") > /dev/null" true true
   SUMMARY+=("$(row mount "100,000-file tree: cairn export (native column) vs cairn mount + ls" "<= 0.1 s")")
   SUMMARY+=("$(row jvm "fixed cost of any cairn command (cairn stat: JVM start, store open)" "")")
   [[ $HAVE_MOUNT == 1 ]] && eval "$(umount_cmd "$MNT/many")"
