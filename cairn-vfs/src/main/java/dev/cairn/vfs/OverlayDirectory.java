@@ -191,11 +191,23 @@ public final class OverlayDirectory implements Directory {
 
   private static Node toNode(T node) throws IOException {
     return switch (node) {
-      case FileT f when f.live() -> new Node.File(Files.size(f.scratch()), f.executable(), Optional.empty());
+      case FileT f when f.live() -> new Node.File(liveSize(f), f.executable(), Optional.empty());
       case FileT f -> new Node.File(f.size(), f.executable(), Optional.ofNullable(f.digest()));
       case LinkT l -> new Node.Link(l.target());
       case DirT d -> new Node.Dir(Optional.ofNullable(d.digest()));
     };
+  }
+
+  /**
+   * The current size of a live file. A reader may hold a version of the tree in which a file
+   * just removed (and its scratch file deleted) still appears: that race reads as empty.
+   */
+  private static long liveSize(FileT f) throws IOException {
+    try {
+      return Files.size(f.scratch());
+    } catch (NoSuchFileException e) {
+      return 0;
+    }
   }
 
   // ------------------------------------------------------------------ writing
@@ -391,7 +403,9 @@ public final class OverlayDirectory implements Directory {
    * @throws FileSystemException if it is a symbolic link
    */
   public Path scratchFile(TreePath file) throws IOException {
-    requireNotRoot(file, "open");
+    if (file.isRoot()) {
+      throw new IsDirectoryException("");
+    }
     while (true) {
       FileT f = regularFile(resolve(file), file);
       if (f.live()) {

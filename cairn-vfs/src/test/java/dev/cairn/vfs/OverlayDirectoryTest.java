@@ -217,6 +217,7 @@ class OverlayDirectoryTest extends DirectoryContractTest {
       assertThat(contentOf(overlay, "copy")).as("a copy sharing the written file is unaffected").isEqualTo("fresh");
       assertThat(contentOf(overlay, "new")).isEqualTo("edited");
       assertThatThrownBy(() -> overlay.scratchFile(p("big"))).isInstanceOf(IsDirectoryException.class);
+      assertThatThrownBy(() -> overlay.scratchFile(TreePath.ROOT)).isInstanceOf(IsDirectoryException.class);
       assertThatThrownBy(() -> overlay.scratchFile(p("link"))).isInstanceOf(FileSystemException.class)
           .hasMessageContaining("symbolic link");
       assertThatThrownBy(() -> overlay.scratchFile(p("absent"))).isInstanceOf(NoSuchFileException.class);
