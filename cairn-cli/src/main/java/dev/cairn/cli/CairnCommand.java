@@ -145,11 +145,6 @@ public final class CairnCommand implements Callable<Integer> {
     }
   }
 
-  /** {@code --remote} if given. */
-  java.util.Optional<String> remoteUrl() {
-    return java.util.Optional.ofNullable(remote);
-  }
-
   /** Connects to the server {@code --remote} names; a malformed URL is a usage error. */
   dev.cairn.core.blob.BlobStore connectRemote(String url) {
     try {

@@ -2,6 +2,7 @@ package dev.cairn.cli;
 
 import dev.cairn.core.blob.BlobStore;
 import dev.cairn.core.digest.Digest;
+import dev.cairn.core.digest.DigestFunction;
 import dev.cairn.core.tree.MerkleCodec;
 import dev.cairn.core.ref.RefStore;
 import dev.cairn.fuse.CairnMount;
@@ -56,7 +57,8 @@ final class MountCommand implements Callable<Integer> {
   @Spec private CommandSpec spec;
 
   @Parameters(index = "0", paramLabel = "DIGEST|ref:NAME",
-      description = "Root digest of the tree (<hex>/<size>), or ref:NAME for a named tree.")
+      description = "Root digest of the tree (<hex>/<size>), or ref:NAME for a named tree"
+          + " ('cairn ref'; looked up on --remote when given).")
   private String tree;
 
   @Parameters(index = "1", paramLabel = "MOUNTPOINT", description = "An existing directory.")
@@ -81,13 +83,14 @@ final class MountCommand implements Callable<Integer> {
   private boolean captureOnUnmount;
 
   @Option(names = "--flush", paramLabel = "POLICY",
-      description = "When to publish captures to --ref: on-unmount, on-close,"
-          + " interval:DURATION or idle:DURATION (e.g. idle:30s).")
+      description = "When to publish captures to --ref: on-unmount (the default with --ref),"
+          + " on-close, interval:DURATION or idle:DURATION (e.g. idle:30s).")
   private String flush;
 
   @Option(names = "--ref", paramLabel = "NAME",
-      description = "Ref a writable mount publishes its captures to (never clobbered:"
-          + " NAME.conflict-N if it moved).")
+      description = "Ref a writable mount publishes its captures to: in the local store, or with"
+          + " --remote on the server (the tree is uploaded first). Never clobbered: NAME.conflict-N"
+          + " if it moved since the mount.")
   private String ref;
 
   @Option(names = "--track-access", paramLabel = "FILE",
@@ -101,7 +104,6 @@ final class MountCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    Digest root = resolveRoot();
     if (threads < 1 || threads > 64) {
       throw new ParameterException(spec.commandLine(), "--threads must be between 1 and 64");
     }
@@ -112,18 +114,12 @@ final class MountCommand implements Callable<Integer> {
     if (captureOnUnmount && !writable) {
       throw new ParameterException(spec.commandLine(), "--capture-on-unmount needs --writable");
     }
-    CairnMount.Spec mountSpec;
-    try {
-      mountSpec = new CairnMount.Spec(root, mountpoint, writable, threads,
-          Optional.ofNullable(trackAccess).map(p -> p.toAbsolutePath().normalize()),
-          Optional.ofNullable(metricsListen).map(MountMetrics::parseListen),
-          Optional.ofNullable(flush).map(FlushPolicy::parse),
-          Optional.ofNullable(ref).map(RefStore::validate),
-          Optional.empty(), // no RefStore implementation in this build yet
-          Mounter.Method.AUTO);
-    } catch (IllegalArgumentException e) {
-      throw new ParameterException(spec.commandLine(), e.getMessage());
-    }
+    Optional<String> refName = rootRef();
+    Digest parsedRoot = refName.isPresent() ? null : parseDigest();
+    // Checks the option combinations here, before a daemon starts; the serving process builds
+    // the spec again with the resolved root and the opened ref store.
+    mountSpec(parsedRoot != null ? parsedRoot : DigestFunction.SHA256.emptyDigest(),
+        Optional.of(UNOPENED));
     boolean daemonChild = "1".equals(cairn.invocation().env().get(DAEMON_ENV));
     if (!foreground && !daemonChild) {
       return daemonize();
@@ -131,7 +127,15 @@ final class MountCommand implements Callable<Integer> {
     LogFormat.install();
     long opening = System.nanoTime();
     try (DiskBlobStore local = cairn.openStore();
-        BlobStore remote = cairn.remoteUrl().map(cairn::connectRemote).orElse(null)) {
+        BlobStore remote = cairn.remote().map(cairn::connectRemote).orElse(null);
+        MountRefs refs = MountRefs.open(cairn, local, Optional.ofNullable(remote))) {
+      Digest root = parsedRoot;
+      if (refName.isPresent()) {
+        root = refs.store().get(refName.get()).orElseThrow(() -> new IOException("no ref '"
+            + refName.get() + "' " + refs.where() + " (or its tree is no longer complete there)"));
+        System.getLogger("cairn").log(System.Logger.Level.INFO, "ref:" + refName.get() + " is "
+            + root);
+      }
       try {
         MerkleCodec.parse(new BlobSource(local, Optional.ofNullable(remote)).bytes(root),
             "root " + root);
@@ -139,6 +143,7 @@ final class MountCommand implements Callable<Integer> {
         throw new IOException("tree " + root + " is not in the store at " + cairn.storePath()
             + (remote == null ? " (import it, or give --remote URL)" : " nor on the remote"), e);
       }
+      CairnMount.Spec mountSpec = mountSpec(root, Optional.of(refs.store()));
       long mounting = System.nanoTime();
       CairnMount mount = CairnMount.start(local, Optional.ofNullable(remote), mountSpec);
       System.getLogger("cairn").log(System.Logger.Level.INFO, String.format(java.util.Locale.ROOT,
@@ -148,17 +153,47 @@ final class MountCommand implements Callable<Integer> {
     }
   }
 
-  private Digest resolveRoot() {
-    if (tree.startsWith("ref:")) {
-      String name = tree.substring(4);
-      try {
-        dev.cairn.core.ref.RefStore.validate(name);
-      } catch (IllegalArgumentException e) {
-        throw new ParameterException(spec.commandLine(), e.getMessage());
-      }
-      throw new ParameterException(spec.commandLine(), "cannot resolve ref:" + name
-          + ": refs need the asset index, which this build does not have yet; mount by digest");
+  /** Stands in for the ref store while the options are checked; never used to serve. */
+  private static final RefStore UNOPENED = new RefStore() {
+    @Override
+    public Optional<Digest> get(String name) {
+      throw new IllegalStateException("ref store not opened");
     }
+
+    @Override
+    public void set(String name, Digest root) {
+      throw new IllegalStateException("ref store not opened");
+    }
+  };
+
+  private CairnMount.Spec mountSpec(Digest root, Optional<RefStore> refs) {
+    try {
+      return new CairnMount.Spec(root, mountpoint, writable, threads,
+          Optional.ofNullable(trackAccess).map(p -> p.toAbsolutePath().normalize()),
+          Optional.ofNullable(metricsListen).map(MountMetrics::parseListen),
+          Optional.ofNullable(flush).or(() -> Optional.ofNullable(ref).map(r -> "on-unmount"))
+              .map(FlushPolicy::parse),
+          Optional.ofNullable(ref).map(RefStore::validate),
+          refs,
+          Mounter.Method.AUTO);
+    } catch (IllegalArgumentException e) {
+      throw new ParameterException(spec.commandLine(), e.getMessage());
+    }
+  }
+
+  /** The ref name of a {@code ref:NAME} argument, checked. */
+  private Optional<String> rootRef() {
+    if (!tree.startsWith("ref:")) {
+      return Optional.empty();
+    }
+    try {
+      return Optional.of(RefStore.validate(tree.substring(4)));
+    } catch (IllegalArgumentException e) {
+      throw new ParameterException(spec.commandLine(), e.getMessage());
+    }
+  }
+
+  private Digest parseDigest() {
     try {
       return Digest.parse(tree);
     } catch (IllegalArgumentException e) {

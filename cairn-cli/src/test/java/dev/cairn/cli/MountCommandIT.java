@@ -101,10 +101,14 @@ class MountCommandIT {
     cairn.ok("umount", mnt.toString());
     assertThat(running.get(30, TimeUnit.SECONDS).exitCode()).isZero();
 
-    CliRunner.Result flush = cairn.run("mount", "--writable", "--flush", "on-close", "--ref", "a/b",
+    CliRunner.Result flush = cairn.run("mount", "--flush", "on-close", "--ref", "a/b",
         digest, mnt.toString());
     assertThat(flush.exitCode()).isEqualTo(2);
-    assertThat(flush.stderr()).contains("ref store");
+    assertThat(flush.stderr()).contains("need --writable");
+    CliRunner.Result noRef = cairn.run("mount", "--writable", "--flush", "on-close", digest,
+        mnt.toString());
+    assertThat(noRef.exitCode()).isEqualTo(2);
+    assertThat(noRef.stderr()).contains("--flush needs --ref");
     CliRunner.Result badPolicy = cairn.run("mount", "--writable", "--flush", "sometimes", "--ref",
         "a/b", digest, mnt.toString());
     assertThat(badPolicy.exitCode()).isEqualTo(2);
@@ -140,11 +144,68 @@ class MountCommandIT {
   }
 
   @Test
+  void mountOfALocalRef_publishesItsCaptureToTheRef() throws Exception {
+    cairn.ok("ref", "set", "team/app", digest);
+    CompletableFuture<CliRunner.Result> running = CompletableFuture.supplyAsync(() ->
+        cairn.run("mount", "--foreground", "--writable", "--flush", "on-unmount", "--ref",
+            "team/app", "ref:team/app", mnt.toString()));
+    awaitMounted(running);
+    assertThat(Files.readString(mnt.resolve("sub/file.txt"))).isEqualTo("content\n");
+    Files.writeString(mnt.resolve("new.txt"), "published\n");
+    String captured = cairn.ok("capture", mnt.toString()).line();
+    assertThat(captured).isNotEqualTo(digest);
+
+    cairn.ok("umount", mnt.toString());
+    CliRunner.Result r = running.get(30, TimeUnit.SECONDS);
+    assertThat(r.exitCode()).as(r.stderr()).isZero();
+
+    assertThat(cairn.ok("ref", "get", "team/app").line()).isEqualTo(captured);
+  }
+
+  @Test
+  void mountOfARemoteRef_uploadsTheCaptureAndMovesTheRefOnTheServer() throws Exception {
+    Path serverStore = tmp.resolve("server-store");
+    CliRunner serverSide = new CliRunner(serverStore);
+    Path src = Files.createDirectories(tmp.resolve("remote-src/dir"));
+    Files.writeString(src.resolve("remote.txt"), "from the server\n");
+    String remoteDigest = serverSide.ok("import", src.getParent().toString()).line();
+    try (dev.cairn.server.CairnServer server = dev.cairn.server.CairnServer.start(
+        dev.cairn.server.ServerConfig.defaults(new dev.cairn.server.StoreConfig.Disk(
+                dev.cairn.store.disk.DiskStoreConfig.at(serverStore)))
+            .withListen(new java.net.InetSocketAddress("127.0.0.1", 0),
+                new java.net.InetSocketAddress("127.0.0.1", 0)))) {
+      String url = "grpc://127.0.0.1:" + server.grpcAddress().getPort();
+      cairn.ok("--remote", url, "ref", "set", "shared/inputs", remoteDigest);
+      CompletableFuture<CliRunner.Result> running = CompletableFuture.supplyAsync(() ->
+          cairn.run("--remote", url, "mount", "--foreground", "--writable", "--flush",
+              "on-unmount", "--ref", "shared/inputs", "ref:shared/inputs", mnt.toString()));
+      awaitMountedAt(running, "dir");
+      Files.writeString(mnt.resolve("dir/remote.txt"), "edited in the mount\n");
+      Files.writeString(mnt.resolve("added.txt"), "added\n");
+      String captured = cairn.ok("capture", mnt.toString()).line();
+      cairn.ok("umount", mnt.toString());
+      CliRunner.Result r = running.get(30, TimeUnit.SECONDS);
+      assertThat(r.exitCode()).as(r.stderr()).isZero();
+
+      // the ref moved on the server, and the server alone has the whole tree
+      assertThat(cairn.ok("--remote", url, "ref", "get", "shared/inputs").line()).isEqualTo(captured);
+      Path back = tmp.resolve("back");
+      new CliRunner(tmp.resolve("fresh-store")).ok("--remote", url, "export", captured,
+          back.toString());
+      assertThat(Files.readString(back.resolve("dir/remote.txt"))).isEqualTo("edited in the mount\n");
+      assertThat(Files.readString(back.resolve("added.txt"))).isEqualTo("added\n");
+    }
+  }
+
+  @Test
   void badArguments_areUsageErrors_andAMissingTreeIsAnError() {
     assertThat(cairn.run("mount", "nope", mnt.toString()).exitCode()).isEqualTo(2);
-    CliRunner.Result ref = cairn.run("mount", "ref:team/app", mnt.toString());
-    assertThat(ref.exitCode()).isEqualTo(2);
-    assertThat(ref.stderr()).contains("refs need the asset index");
+    CliRunner.Result badRef = cairn.run("mount", "ref:../app", mnt.toString());
+    assertThat(badRef.exitCode()).isEqualTo(2);
+    assertThat(badRef.stderr()).contains("../app");
+    CliRunner.Result noRef = cairn.run("mount", "--foreground", "ref:team/app", mnt.toString());
+    assertThat(noRef.exitCode()).isEqualTo(1);
+    assertThat(noRef.stderr()).contains("no ref 'team/app' in the store at");
     CliRunner.Result missing = cairn.run("mount", "--foreground",
         "1111111111111111111111111111111111111111111111111111111111111111/10", mnt.toString());
     assertThat(missing.exitCode()).isEqualTo(1);
