@@ -33,6 +33,13 @@ final class BlobIndex {
   private int tail = NONE; // most recently used
   private int count;
   private long bytes;
+  private long changes; // adds, removes and moves in the LRU order
+
+  /** Receives one entry as its raw key: the hash as four big-endian words, and the size. */
+  @FunctionalInterface
+  interface RawVisitor {
+    void visit(long h0, long h1, long h2, long h3, long size) throws java.io.IOException;
+  }
 
   BlobIndex(int expectedEntries) {
     entryCapacity = Math.max(16, expectedEntries);
@@ -53,9 +60,20 @@ final class BlobIndex {
     return bytes;
   }
 
+  /** Grows, or not, with every add, remove and change of order: equal values, same index. */
+  long changes() {
+    return changes;
+  }
+
   /** If present, marks the blob most recently used and returns true. */
   boolean touch(Digest digest) {
-    int id = find(digest);
+    return touch(word(digest, 0), word(digest, 1), word(digest, 2), word(digest, 3),
+        digest.sizeBytes());
+  }
+
+  /** {@link #touch(Digest)} of a raw key. */
+  boolean touch(long h0, long h1, long h2, long h3, long size) {
+    int id = find(h0, h1, h2, h3, size);
     if (id == NONE) {
       return false;
     }
@@ -64,7 +82,8 @@ final class BlobIndex {
   }
 
   boolean contains(Digest digest) {
-    return find(digest) != NONE;
+    return find(word(digest, 0), word(digest, 1), word(digest, 2), word(digest, 3),
+        digest.sizeBytes()) != NONE;
   }
 
   /**
@@ -92,21 +111,32 @@ final class BlobIndex {
 
   /** Adds the blob as most recently used; returns false (and touches it) if already present. */
   boolean add(Digest digest) {
-    int existing = find(digest);
+    return add(word(digest, 0), word(digest, 1), word(digest, 2), word(digest, 3),
+        digest.sizeBytes());
+  }
+
+  /** {@link #add(Digest)} of a raw key (a hash that {@link #parseHash} accepted, a size >= 0). */
+  boolean add(long h0, long h1, long h2, long h3, long size) {
+    int existing = find(h0, h1, h2, h3, size);
     if (existing != NONE) {
       moveToTail(existing);
       return false;
     }
     int id = allocate();
-    writeKey(id, digest);
-    sizes[id] = digest.sizeBytes();
+    int b = id * 4;
+    hashes[b] = h0;
+    hashes[b + 1] = h1;
+    hashes[b + 2] = h2;
+    hashes[b + 3] = h3;
+    sizes[id] = size;
     linkAtTail(id);
     if ((count + 1) * 2L > table.length) {
       growTable();
     }
     insertIntoTable(id);
     count++;
-    bytes += digest.sizeBytes();
+    bytes += size;
+    changes++;
     return true;
   }
 
@@ -122,7 +152,8 @@ final class BlobIndex {
   }
 
   boolean remove(Digest digest) {
-    int id = find(digest);
+    int id = find(word(digest, 0), word(digest, 1), word(digest, 2), word(digest, 3),
+        digest.sizeBytes());
     if (id == NONE) {
       return false;
     }
@@ -142,6 +173,14 @@ final class BlobIndex {
     }
   }
 
+  /** Visits entries from least to most recently used, as raw keys (no object per entry). */
+  void forEachOldestFirstRaw(RawVisitor visitor) throws java.io.IOException {
+    for (int id = head; id != NONE; id = next[id]) {
+      int b = id * 4;
+      visitor.visit(hashes[b], hashes[b + 1], hashes[b + 2], hashes[b + 3], sizes[id]);
+    }
+  }
+
   private Digest digestOf(int id) {
     int b = id * 4;
     HexFormat hex = HexFormat.of();
@@ -155,16 +194,12 @@ final class BlobIndex {
     unlink(id);
     count--;
     bytes -= sizes[id];
+    changes++;
     next[id] = freeHead;
     freeHead = id;
   }
 
-  private int find(Digest digest) {
-    long h0 = word(digest, 0);
-    long h1 = word(digest, 1);
-    long h2 = word(digest, 2);
-    long h3 = word(digest, 3);
-    long size = digest.sizeBytes();
+  private int find(long h0, long h1, long h2, long h3, long size) {
     for (int slot = slotOf(h0); ; slot = (slot + 1) & mask) {
       int v = table[slot];
       if (v == 0) {
@@ -193,11 +228,39 @@ final class BlobIndex {
     return Long.parseUnsignedLong(hash, i * 16, i * 16 + 16, 16);
   }
 
-  private void writeKey(int id, Digest digest) {
-    int b = id * 4;
-    for (int i = 0; i < 4; i++) {
-      hashes[b + i] = word(digest, i);
+  private static final byte[] HEX_VALUE = new byte[128];
+
+  static {
+    java.util.Arrays.fill(HEX_VALUE, (byte) -1);
+    for (int c = '0'; c <= '9'; c++) {
+      HEX_VALUE[c] = (byte) (c - '0');
     }
+    for (int c = 'a'; c <= 'f'; c++) {
+      HEX_VALUE[c] = (byte) (c - 'a' + 10);
+    }
+  }
+
+  /**
+   * Parses the 64 lowercase hex digits at the start of {@code text} into four big-endian words
+   * (the raw key {@link #add(long, long, long, long, long)} takes); false, with {@code words}
+   * undefined, if they are not exactly that. The same words {@code word(digest, i)} gives.
+   */
+  static boolean parseHash(String text, long[] words) {
+    if (text.length() < Digest.HASH_HEX_LENGTH) {
+      return false;
+    }
+    int bad = 0;
+    for (int w = 0; w < 4; w++) {
+      long v = 0;
+      for (int i = w * 16, end = i + 16; i < end; i++) {
+        char c = text.charAt(i);
+        int d = c < 128 ? HEX_VALUE[c] : -1;
+        bad |= d;
+        v = (v << 4) | (d & 0xf);
+      }
+      words[w] = v;
+    }
+    return bad >= 0;
   }
 
   private int allocate() {
@@ -302,6 +365,7 @@ final class BlobIndex {
     if (id != tail) {
       unlink(id);
       linkAtTail(id);
+      changes++;
     }
   }
 }

@@ -77,6 +77,7 @@ public final class DiskBlobStore implements BlobStore {
   private final boolean fsync;
   private final ReentrantLock lock = new ReentrantLock();
   private final BlobIndex index; // guarded by lock
+  private final long changesAtOpen; // index.changes() once the LRU snapshot was replayed
   private volatile long maxSizeBytes;
   private boolean closed; // guarded by lock
   private final AtomicLong evictions = new AtomicLong();
@@ -92,6 +93,7 @@ public final class DiskBlobStore implements BlobStore {
     this.fsync = config.fsync();
     this.maxSizeBytes = maxSizeBytes;
     this.index = index;
+    this.changesAtOpen = index.changes();
   }
 
   /**
@@ -115,8 +117,9 @@ public final class DiskBlobStore implements BlobStore {
     Files.createDirectories(cas);
     Files.createDirectories(root.resolve("tmp"));
     cleanTemp(root.resolve("tmp"));
-    BlobIndex index = IndexScan.scan(cas);
-    LruSnapshot.replay(lruFile(root, config.digestFunction()), index);
+    Path lru = lruFile(root, config.digestFunction());
+    BlobIndex index = IndexScan.scan(cas, LruSnapshot.entries(lru));
+    LruSnapshot.replay(lru, index);
     DiskBlobStore store = new DiskBlobStore(config, max, index);
     store.evictTo(max);
     return store;
@@ -138,7 +141,9 @@ public final class DiskBlobStore implements BlobStore {
         return;
       }
       closed = true;
-      LruSnapshot.save(index, lruFile(root, function));
+      if (index.changes() != changesAtOpen) { // else the snapshot already says it all
+        LruSnapshot.save(index, lruFile(root, function));
+      }
     } finally {
       lock.unlock();
     }

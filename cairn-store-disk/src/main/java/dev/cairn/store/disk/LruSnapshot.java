@@ -1,6 +1,5 @@
 package dev.cairn.store.disk;
 
-import dev.cairn.core.digest.Digest;
 import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
 import java.io.DataInputStream;
@@ -11,7 +10,6 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.util.HexFormat;
 
 /**
  * The order of last use, saved when a store closes and replayed when it opens, so that eviction
@@ -29,20 +27,24 @@ final class LruSnapshot {
     try (DataOutputStream out = new DataOutputStream(
         new BufferedOutputStream(Files.newOutputStream(temp), 1 << 16))) {
       out.writeInt(MAGIC);
-      IOException[] failure = {null};
-      index.forEachOldestFirst(d -> {
-        try {
-          out.write(d.hashBytes());
-          out.writeLong(d.sizeBytes());
-        } catch (IOException e) {
-          failure[0] = e;
-        }
+      index.forEachOldestFirstRaw((h0, h1, h2, h3, size) -> {
+        out.writeLong(h0); // the 32 hash bytes, big-endian words: the hash's hex order
+        out.writeLong(h1);
+        out.writeLong(h2);
+        out.writeLong(h3);
+        out.writeLong(size);
       });
-      if (failure[0] != null) {
-        throw failure[0];
-      }
     }
     Files.move(temp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+  }
+
+  /** How many blobs the snapshot names (from its length): the index size to expect. */
+  static int entries(Path file) {
+    try {
+      return (int) Math.min(Integer.MAX_VALUE / 2, Math.max(0, (Files.size(file) - 4) / 40));
+    } catch (IOException e) {
+      return 0;
+    }
   }
 
   /** Touches, oldest first, each blob the snapshot names that the index holds. */
@@ -52,14 +54,15 @@ final class LruSnapshot {
       if (in.readInt() != MAGIC) {
         return;
       }
-      byte[] hash = new byte[32];
-      HexFormat hex = HexFormat.of();
       while (true) {
         try {
-          in.readFully(hash);
+          long h0 = in.readLong();
+          long h1 = in.readLong();
+          long h2 = in.readLong();
+          long h3 = in.readLong();
           long size = in.readLong();
           if (size >= 0) {
-            index.touch(new Digest(hex.formatHex(hash), size));
+            index.touch(h0, h1, h2, h3, size);
           }
         } catch (EOFException e) {
           return;
