@@ -152,6 +152,24 @@ class ReadOnlyMountIT {
   }
 
   @Test
+  void missingNames_areCachedByTheKernel_soProbingAgainDoesNotReachTheDaemon() throws IOException {
+    Path mp = mount();
+    FuseMount m = mounts.getLast();
+    assertThat(Files.exists(mp.resolve("a/no-such-header.h"))).isFalse(); // LOOKUP of a, then a miss
+    long afterFirst = m.session().requestCount(); // counted before each reply is sent
+
+    for (int i = 0; i < 20; i++) {
+      assertThat(Files.exists(mp.resolve("a/no-such-header.h"))).isFalse();
+      assertThatThrownBy(() -> Files.readAllBytes(mp.resolve("a/no-such-header.h")))
+          .isInstanceOf(NoSuchFileException.class);
+    }
+
+    assertThat(m.session().requestCount()).isEqualTo(afterFirst);
+    // a name that exists is still found next to the cached miss
+    assertThat(Files.exists(mp.resolve("a/b/c/deep.txt"))).isTrue();
+  }
+
+  @Test
   void mmap_seesTheFileBytes() throws IOException {
     Path mp = mount();
     byte[] expected = Files.readAllBytes(source.resolve("big.bin"));

@@ -130,7 +130,7 @@ public final class CasFileSystem implements FuseFileSystem {
     Node dir = dirNode(parent);
     Child child = listing(dir.digest).get(name);
     if (child == null) {
-      throw new FuseException(Errno.ENOENT, name);
+      return EntryReply.negative(FOREVER_NANOS); // the tree is immutable: it never appears
     }
     return entry(nodes.ref(parent, child));
   }
