@@ -7,6 +7,7 @@ import dev.cairn.core.tree.MerkleCodec;
 import dev.cairn.core.ref.RefStore;
 import dev.cairn.fuse.CairnMount;
 import dev.cairn.fuse.cas.BlobSource;
+import dev.cairn.fuse.cas.CasFileSystem;
 import dev.cairn.fuse.flush.FlushPolicy;
 import dev.cairn.fuse.kernel.Mounter;
 import dev.cairn.fuse.metrics.MountMetrics;
@@ -42,7 +43,7 @@ import picocli.CommandLine.Spec;
     versionProvider = VersionProvider.class,
     description = {
       "Mount a stored tree as a file system (FUSE): read-only, or copy-on-write with --writable.",
-      "Files are read straight from the local store (kernel passthrough when run as root);"
+      "Files are read from the local store and cached by the kernel (see --reads);"
           + " with --remote, blobs missing locally are fetched on first use and verified.",
       "Returns once the mount is ready; the daemon serving it logs to"
           + " $XDG_STATE_HOME/cairn/mount-*.log. Unmount with 'cairn umount MOUNTPOINT'."
@@ -98,6 +99,13 @@ final class MountCommand implements Callable<Integer> {
           + " unmount (served by path: no passthrough).")
   private Path trackAccess;
 
+  @Option(names = "--reads", paramLabel = "MODE",
+      description = "How a read-only mount reads files: kernel-cache (default: the kernel opens"
+          + " files by itself and caches their pages, no request per open; best for builds) or"
+          + " passthrough (one request per open, then the kernel reads the store's file directly;"
+          + " for streaming large files once).")
+  private String reads;
+
   @Option(names = "--metrics-listen", paramLabel = "ADDR",
       description = "Serve Prometheus metrics on /metrics at PORT or HOST:PORT.")
   private String metricsListen;
@@ -113,6 +121,9 @@ final class MountCommand implements Callable<Integer> {
     }
     if (captureOnUnmount && !writable) {
       throw new ParameterException(spec.commandLine(), "--capture-on-unmount needs --writable");
+    }
+    if (reads != null && writable) {
+      throw new ParameterException(spec.commandLine(), "--reads is for read-only mounts");
     }
     Optional<String> refName = rootRef();
     Digest parsedRoot = refName.isPresent() ? null : parseDigest();
@@ -175,10 +186,23 @@ final class MountCommand implements Callable<Integer> {
               .map(FlushPolicy::parse),
           Optional.ofNullable(ref).map(RefStore::validate),
           refs,
-          Mounter.Method.AUTO);
+          Mounter.Method.AUTO,
+          parseReads());
     } catch (IllegalArgumentException e) {
       throw new ParameterException(spec.commandLine(), e.getMessage());
     }
+  }
+
+  private CasFileSystem.Reads parseReads() {
+    if (reads == null) {
+      return CairnMount.Spec.DEFAULT_READS;
+    }
+    return switch (reads) {
+      case "kernel-cache" -> CasFileSystem.Reads.KERNEL_CACHE;
+      case "passthrough" -> CasFileSystem.Reads.PASSTHROUGH;
+      default -> throw new IllegalArgumentException("--reads: expected kernel-cache or passthrough,"
+          + " got '" + reads + "'");
+    };
   }
 
   /** The ref name of a {@code ref:NAME} argument, checked. */
@@ -227,7 +251,7 @@ final class MountCommand implements Callable<Integer> {
     });
     log.log(System.Logger.Level.INFO, "mounted " + tree + " at " + mount.fuse().mountpoint()
         + (writable ? " (writable" : " (read-only") + ", "
-        + (mount.passthrough() ? "passthrough" : "cached") + " reads, " + threads + " threads)");
+        + mount.readsDescription() + " reads, " + threads + " threads)");
     if (daemonChild) {
       cairn.invocation().out().println(READY);
       cairn.invocation().out().flush();

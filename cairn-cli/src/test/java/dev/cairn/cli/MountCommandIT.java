@@ -120,15 +120,8 @@ class MountCommandIT {
   @Test
   void remoteMount_fetchesFromACairnServerIntoTheLocalStore() throws Exception {
     Path serverStore = tmp.resolve("server-store");
-    CliRunner serverSide = new CliRunner(serverStore);
-    Path src = Files.createDirectories(tmp.resolve("remote-src/dir"));
-    Files.writeString(src.resolve("remote.txt"), "from the server\n");
-    String remoteDigest = serverSide.ok("import", src.getParent().toString()).line();
-    try (dev.cairn.server.CairnServer server = dev.cairn.server.CairnServer.start(
-        dev.cairn.server.ServerConfig.defaults(new dev.cairn.server.StoreConfig.Disk(
-                dev.cairn.store.disk.DiskStoreConfig.at(serverStore)))
-            .withListen(new java.net.InetSocketAddress("127.0.0.1", 0),
-                new java.net.InetSocketAddress("127.0.0.1", 0)))) {
+    String remoteDigest = importOnServerSide(serverStore);
+    try (dev.cairn.server.CairnServer server = startServer(serverStore)) {
       String url = "grpc://127.0.0.1:" + server.grpcAddress().getPort();
       CompletableFuture<CliRunner.Result> running = CompletableFuture.supplyAsync(() ->
           cairn.run("--remote", url, "mount", "--foreground", remoteDigest, mnt.toString()));
@@ -165,15 +158,8 @@ class MountCommandIT {
   @Test
   void mountOfARemoteRef_uploadsTheCaptureAndMovesTheRefOnTheServer() throws Exception {
     Path serverStore = tmp.resolve("server-store");
-    CliRunner serverSide = new CliRunner(serverStore);
-    Path src = Files.createDirectories(tmp.resolve("remote-src/dir"));
-    Files.writeString(src.resolve("remote.txt"), "from the server\n");
-    String remoteDigest = serverSide.ok("import", src.getParent().toString()).line();
-    try (dev.cairn.server.CairnServer server = dev.cairn.server.CairnServer.start(
-        dev.cairn.server.ServerConfig.defaults(new dev.cairn.server.StoreConfig.Disk(
-                dev.cairn.store.disk.DiskStoreConfig.at(serverStore)))
-            .withListen(new java.net.InetSocketAddress("127.0.0.1", 0),
-                new java.net.InetSocketAddress("127.0.0.1", 0)))) {
+    String remoteDigest = importOnServerSide(serverStore);
+    try (dev.cairn.server.CairnServer server = startServer(serverStore)) {
       String url = "grpc://127.0.0.1:" + server.grpcAddress().getPort();
       cairn.ok("--remote", url, "ref", "set", "shared/inputs", remoteDigest);
       CompletableFuture<CliRunner.Result> running = CompletableFuture.supplyAsync(() ->
@@ -238,6 +224,22 @@ class MountCommandIT {
     Run u = run(launcher, "umount", mnt.toString());
     assertThat(u.exitCode()).as(u.stderr()).isZero();
     assertThat(Mounter.isMounted(mnt)).isFalse();
+  }
+
+  /** Imports dir/remote.txt into the store a server will serve; returns the tree's digest. */
+  private String importOnServerSide(Path serverStore) throws IOException {
+    Path src = Files.createDirectories(tmp.resolve("remote-src/dir"));
+    Files.writeString(src.resolve("remote.txt"), "from the server\n");
+    return new CliRunner(serverStore).ok("import", src.getParent().toString()).line();
+  }
+
+  /** A real Cairn server (gRPC with the Remote Asset services) on loopback, over {@code store}. */
+  private static dev.cairn.server.CairnServer startServer(Path store) throws IOException {
+    return dev.cairn.server.CairnServer.start(
+        dev.cairn.server.ServerConfig.defaults(new dev.cairn.server.StoreConfig.Disk(
+                dev.cairn.store.disk.DiskStoreConfig.at(store)))
+            .withListen(new java.net.InetSocketAddress("127.0.0.1", 0),
+                new java.net.InetSocketAddress("127.0.0.1", 0)));
   }
 
   private void awaitMounted(CompletableFuture<CliRunner.Result> running) throws Exception {

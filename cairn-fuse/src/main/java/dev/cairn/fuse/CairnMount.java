@@ -58,12 +58,27 @@ public final class CairnMount implements AutoCloseable {
    * @param ref the ref to publish to; needs {@code refs}
    * @param refs the ref store, when refs are available
    * @param method how to mount
+   * @param reads how a read-only mount opens and reads files
    */
   public record Spec(Digest root, Path mountpoint, boolean writable, int threads,
       Optional<Path> trackAccess, Optional<InetSocketAddress> metricsListen,
       Optional<FlushPolicy> flush, Optional<String> ref, Optional<RefStore> refs,
-      Mounter.Method method) {
+      Mounter.Method method, CasFileSystem.Reads reads) {
+
+    /** What a read-only mount does unless told otherwise: see {@code docs/PERFORMANCE.md}. */
+    public static final CasFileSystem.Reads DEFAULT_READS = CasFileSystem.Reads.KERNEL_CACHE;
+
+    /** A spec with the default way of reading. */
+    public Spec(Digest root, Path mountpoint, boolean writable, int threads,
+        Optional<Path> trackAccess, Optional<InetSocketAddress> metricsListen,
+        Optional<FlushPolicy> flush, Optional<String> ref, Optional<RefStore> refs,
+        Mounter.Method method) {
+      this(root, mountpoint, writable, threads, trackAccess, metricsListen, flush, ref, refs,
+          method, DEFAULT_READS);
+    }
+
     public Spec {
+      Objects.requireNonNull(reads, "reads");
       Objects.requireNonNull(root, "root");
       Objects.requireNonNull(mountpoint, "mountpoint");
       if ((flush.isPresent() || ref.isPresent()) && !writable) {
@@ -173,7 +188,7 @@ public final class CairnMount implements AutoCloseable {
         }
         fs = ofs;
       } else {
-        fs = new CasFileSystem(blobs, spec.root(), uid, gid, now);
+        fs = new CasFileSystem(blobs, spec.root(), uid, gid, now, spec.reads());
       }
       if (metrics != null) {
         bound = metrics.serve(spec.metricsListen().get());
@@ -204,9 +219,18 @@ public final class CairnMount implements AutoCloseable {
     return mount;
   }
 
-  /** Whether reads go kernel-direct to the store's files. */
+  /** Whether reads go kernel-direct to the store's (or the scratch area's) files. */
   public boolean passthrough() {
-    return mount.connection().passthrough();
+    return fs instanceof CasFileSystem cas ? cas.passthrough() : mount.connection().passthrough();
+  }
+
+  /** How files are read, for logs: "passthrough", "kernel-cached" or "cached". */
+  public String readsDescription() {
+    if (passthrough()) {
+      return "passthrough";
+    }
+    return fs instanceof CasFileSystem && spec.reads() == CasFileSystem.Reads.KERNEL_CACHE
+        ? "kernel-cached" : "cached";
   }
 
   /** Where metrics are served, if they are. */

@@ -7,6 +7,7 @@ import dev.cairn.core.digest.Digest;
 import dev.cairn.core.ref.RefStore;
 import dev.cairn.core.tree.MerkleTreeBuilder;
 import dev.cairn.fuse.flush.FlushPolicy;
+import dev.cairn.fuse.cas.CasFileSystem;
 import dev.cairn.fuse.kernel.Mounter;
 import dev.cairn.store.disk.DiskBlobStore;
 import dev.cairn.store.disk.DiskStoreConfig;
@@ -119,13 +120,52 @@ class CairnMountIT {
   }
 
   @Test
+  void kernelCacheReads_sendNoOpens_andReadEachPageOnce() throws Exception {
+    InMemoryBlobStore remote = new InMemoryBlobStore();
+    Digest remoteRoot = new MerkleTreeBuilder(remote).build(source).root();
+    try (DiskBlobStore empty = DiskBlobStore.open(DiskStoreConfig.at(temp.resolve("empty")))) {
+      CairnMount m = CairnMount.start(empty, Optional.of(remote), new CairnMount.Spec(remoteRoot,
+          mp, false, 2, Optional.empty(), Optional.of(new InetSocketAddress("127.0.0.1", 0)),
+          Optional.empty(), Optional.empty(), Optional.empty(), Mounter.Method.AUTO,
+          CasFileSystem.Reads.KERNEL_CACHE));
+      try {
+        assertThat(m.readsDescription()).isEqualTo("kernel-cached");
+        for (int i = 0; i < 10; i++) {
+          assertThat(Files.readString(mp.resolve("dir/b.txt"))).isEqualTo("b\n");
+          try (var list = Files.list(mp.resolve("dir"))) {
+            assertThat(list.count()).isPositive();
+          }
+        }
+        InetSocketAddress at = m.metricsAddress().orElseThrow();
+        String text = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                URI.create("http://127.0.0.1:" + at.getPort() + "/metrics")).build(),
+            HttpResponse.BodyHandlers.ofString()).body();
+        List<String> lines = text.lines().toList();
+        // ten opens, one READ: the kernel opened the file itself and kept its page
+        assertThat(lines).contains("cairn_fuse_blobs_fetched_total 3.0",
+            "cairn_fuse_operations_seconds_count{op=\"READ\"} 1");
+        // the first OPEN and OPENDIR were answered ENOSYS; the kernel asked no more
+        assertThat(lines).contains("cairn_fuse_operations_seconds_count{op=\"OPEN\"} 1",
+            "cairn_fuse_operations_seconds_count{op=\"OPENDIR\"} 1");
+        assertThat(lines).noneMatch(l -> l.startsWith("cairn_fuse_operations_seconds_count{op=\"RELEASE"));
+        // nor a FLUSH at every close: the first was answered ENOSYS
+        assertThat(lines).noneMatch(l -> l.startsWith("cairn_fuse_operations_seconds_count{op=\"FLUSH\"} ")
+            && !l.endsWith(" 1"));
+      } finally {
+        m.close();
+      }
+    }
+  }
+
+  @Test
   void metrics_countOperationsAndFetchesFromTheRemote() throws Exception {
     InMemoryBlobStore remote = new InMemoryBlobStore();
     Digest remoteRoot = new MerkleTreeBuilder(remote).build(source).root();
     try (DiskBlobStore empty = DiskBlobStore.open(DiskStoreConfig.at(temp.resolve("empty")))) {
       CairnMount m = CairnMount.start(empty, Optional.of(remote), new CairnMount.Spec(remoteRoot,
           mp, false, 2, Optional.empty(), Optional.of(new InetSocketAddress("127.0.0.1", 0)),
-          Optional.empty(), Optional.empty(), Optional.empty(), Mounter.Method.AUTO));
+          Optional.empty(), Optional.empty(), Optional.empty(), Mounter.Method.AUTO,
+          CasFileSystem.Reads.PASSTHROUGH));
       try {
         assertThat(Files.readString(mp.resolve("dir/b.txt"))).isEqualTo("b\n");
         assertThat(Files.readString(mp.resolve("dir/b.txt"))).isEqualTo("b\n");

@@ -37,13 +37,29 @@ import java.util.concurrent.atomic.AtomicLong;
  * ids, and ids derived from content digests (see {@link NodeTable}) are what let the kernel share
  * caches across identical files.
  *
- * <p>Content never changes, so names and attributes are cached by the kernel for a year. {@code
- * open} makes sure the blob is in the local store and, when the kernel offered passthrough,
- * registers the blob's file as backing file: reads then never reach this process. Otherwise
- * reads are served with {@code pread} from the blob file and the kernel keeps its page cache
- * across opens ({@code FOPEN_KEEP_CACHE}). Thread-safe.
+ * <p>Content never changes, so names, attributes and missing names are cached by the kernel for
+ * a year. How files are opened and read is the {@link Reads} mode. Thread-safe.
  */
 public final class CasFileSystem implements FuseFileSystem {
+
+  /** How a mount opens and reads files. */
+  public enum Reads {
+    /**
+     * No OPEN or OPENDIR requests at all: this file system answers the first with ENOSYS, after
+     * which the kernel opens files and directories by itself and keeps their pages cached across
+     * opens. A page is read from the blob's file here once, then served by the kernel. For builds,
+     * which open the same headers thousands of times: each open(2) would otherwise be a round trip.
+     */
+    KERNEL_CACHE,
+    /**
+     * One OPEN per open(2): {@code open} makes sure the blob is in the local store and, when the
+     * kernel offered passthrough (Linux 6.9+, root), registers the blob's file as backing file, so
+     * reads never reach this process and the pages are cached once, as the blob file's. Without
+     * passthrough, reads come here through an open descriptor and the kernel keeps its cache across
+     * opens ({@code FOPEN_KEEP_CACHE}). For streaming large files.
+     */
+    PASSTHROUGH
+  }
 
   private static final Logger LOG = System.getLogger(CasFileSystem.class.getName());
   private static final long FOREVER_NANOS = TimeUnit.DAYS.toNanos(365);
@@ -56,6 +72,7 @@ public final class CasFileSystem implements FuseFileSystem {
   private final int uid;
   private final int gid;
   private final long mtimeSeconds;
+  private final Reads reads;
   private final NodeTable nodes;
   private final Map<Digest, Listing> listings =
       new LinkedHashMap<>(256, 0.75f, true) {
@@ -75,6 +92,13 @@ public final class CasFileSystem implements FuseFileSystem {
    * @param mtimeSeconds modification time shown for every node (e.g. when the mount started)
    */
   public CasFileSystem(BlobSource blobs, Digest root, int uid, int gid, long mtimeSeconds) {
+    this(blobs, root, uid, gid, mtimeSeconds, Reads.PASSTHROUGH);
+  }
+
+  /** As {@link #CasFileSystem(BlobSource, Digest, int, int, long)}, reading files as {@code reads} says. */
+  public CasFileSystem(BlobSource blobs, Digest root, int uid, int gid, long mtimeSeconds,
+      Reads reads) {
+    this.reads = Objects.requireNonNull(reads, "reads");
     this.blobs = Objects.requireNonNull(blobs, "blobs");
     this.root = Objects.requireNonNull(root, "root");
     this.uid = uid;
@@ -87,7 +111,10 @@ public final class CasFileSystem implements FuseFileSystem {
   public void init(Connection connection) throws IOException {
     this.connection = connection;
     listing(root); // fail the mount early if the root is missing or not a Directory
-    LOG.log(Level.INFO, connection.passthrough()
+    LOG.log(Level.INFO, reads == Reads.KERNEL_CACHE
+        ? "read-only mount of " + root + ": kernel-cached reads (files opened by the kernel alone,"
+            + " pages read from the store once)"
+        : connection.passthrough()
         ? "read-only mount of " + root + ": passthrough reads (kernel reads the store's files)"
         : "read-only mount of " + root + ": cached reads through this process (no passthrough"
             + " from the kernel: needs root and Linux 6.9+)");
@@ -118,7 +145,13 @@ public final class CasFileSystem implements FuseFileSystem {
     return nodes.size();
   }
 
-  /** Files opened so far. */
+  /** Whether the kernel reads files directly from the store ({@link Reads#PASSTHROUGH} granted). */
+  public boolean passthrough() {
+    Connection c = connection;
+    return reads == Reads.PASSTHROUGH && c != null && c.passthrough();
+  }
+
+  /** Files opened so far (OPEN requests: none with {@link Reads#KERNEL_CACHE}). */
   public long openCount() {
     return opens.get();
   }
@@ -169,6 +202,9 @@ public final class CasFileSystem implements FuseFileSystem {
     if ((flags & Native.O_ACCMODE) != Native.O_RDONLY || (flags & Native.O_TRUNC) != 0) {
       throw new FuseException(Errno.EROFS, "read-only mount");
     }
+    if (reads == Reads.KERNEL_CACHE) {
+      throw new FuseException(Errno.ENOSYS, "no opens: the kernel opens files by itself");
+    }
     Node n = node(nodeId);
     if (n.kind == Kind.DIR) {
       throw new FuseException(Errno.EISDIR, "is a directory");
@@ -193,13 +229,47 @@ public final class CasFileSystem implements FuseFileSystem {
     return new OpenReply(fd + 1L, OpenReply.FOPEN_KEEP_CACHE | OpenReply.FOPEN_NOFLUSH);
   }
 
+  /**
+   * Nothing is ever written, so there is nothing to flush: ENOSYS tells the kernel to stop
+   * sending FLUSH at every close(2) (files the kernel opened alone have no FOPEN_NOFLUSH).
+   */
+  @Override
+  public void flush(RequestContext ctx, long nodeId, long fh) throws IOException {
+    throw new FuseException(Errno.ENOSYS, "read-only: nothing to flush");
+  }
+
   @Override
   public int read(RequestContext ctx, long nodeId, long fh, long offset, int size,
       MemorySegment into) throws IOException {
-    if (fh == 0) {
-      return 0; // the empty file (passthrough reads never come here)
+    if (fh > 0) {
+      return (int) Native.pread((int) (fh - 1), into, size, offset);
     }
-    return (int) Native.pread((int) (fh - 1), into, size, offset);
+    // No handle: opened by the kernel alone (KERNEL_CACHE), or the empty file. Passthrough reads
+    // never come here.
+    Node n = node(nodeId);
+    if (n.kind != Kind.FILE) {
+      throw new FuseException(Errno.EISDIR, "not a file");
+    }
+    for (int attempt = 0; ; attempt++) {
+      Optional<Path> file = blobs.file(n.digest);
+      if (file.isEmpty()) {
+        return 0;
+      }
+      int fd;
+      try {
+        fd = Native.open(file.get().toString(), Native.O_RDONLY | Native.O_CLOEXEC, 0);
+      } catch (FuseException e) {
+        if (e.errno() == Errno.ENOENT && attempt == 0) {
+          continue; // evicted between the lookup and the open: fetch it again
+        }
+        throw e;
+      }
+      try {
+        return (int) Native.pread(fd, into, size, offset);
+      } finally {
+        Native.closeQuietly(fd);
+      }
+    }
   }
 
   @Override
@@ -213,6 +283,9 @@ public final class CasFileSystem implements FuseFileSystem {
 
   @Override
   public OpenReply opendir(RequestContext ctx, long nodeId, int flags) throws IOException {
+    if (reads == Reads.KERNEL_CACHE) {
+      throw new FuseException(Errno.ENOSYS, "no opens: the kernel opens directories by itself");
+    }
     dirNode(nodeId);
     return new OpenReply(0, OpenReply.FOPEN_CACHE_DIR | OpenReply.FOPEN_KEEP_CACHE);
   }
