@@ -223,6 +223,8 @@ public final class HttpFetcher implements AutoCloseable {
    * declared Content-Length is checked before the first byte). Buffers are written from the HTTP
    * client's threads; {@link #abort} (timeout) and delivery are serialized on this object.
    */
+  private static final int WINDOW = 4;
+
   private final class BodyFile implements HttpResponse.BodySubscriber<Path> {
     final Path file;
     private final String uri;
@@ -271,7 +273,10 @@ public final class HttpFetcher implements AutoCloseable {
         fail(e);
         return;
       }
-      s.request(1);
+      // A window of buffer lists in flight, so the client keeps reading while one is written;
+      // each onNext asks for one more, so at most WINDOW lists of the client's buffers (16 KiB
+      // by default, 256 KiB as cairn sets it) wait here per download.
+      s.request(WINDOW);
     }
 
     @Override
