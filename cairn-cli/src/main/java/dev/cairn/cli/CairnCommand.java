@@ -65,7 +65,7 @@ public final class CairnCommand implements Callable<Integer> {
       scope = ScopeType.INHERIT,
       description = {
         "Work against a Cairn server instead of the local store: grpc://HOST:PORT[/INSTANCE]",
-        "(put, cat, import, export, ls, tree, edit, diff, fetch, ref)."
+        "(put, cat, import, export, ls, tree, edit, diff, fetch, ref; mount fetches from it)."
       })
   private String remote;
 

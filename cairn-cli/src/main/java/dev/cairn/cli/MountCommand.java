@@ -46,7 +46,7 @@ import picocli.CommandLine.Spec;
       "Files are read from the local store and cached by the kernel (see --reads);"
           + " with --remote, blobs missing locally are fetched on first use and verified.",
       "Returns once the mount is ready; the daemon serving it logs to"
-          + " $XDG_STATE_HOME/cairn/mount-*.log. Unmount with 'cairn umount MOUNTPOINT'."
+          + " $XDG_STATE_HOME/cairn/mount<MOUNTPOINT, / as _>.log. Unmount with 'cairn umount MOUNTPOINT'."
     })
 final class MountCommand implements Callable<Integer> {
 
