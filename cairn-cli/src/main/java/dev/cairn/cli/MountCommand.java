@@ -139,7 +139,8 @@ final class MountCommand implements Callable<Integer> {
     long opening = System.nanoTime();
     try (DiskBlobStore local = cairn.openStore();
         BlobStore remote = cairn.remote().map(cairn::connectRemote).orElse(null);
-        MountRefs refs = MountRefs.open(cairn, local, Optional.ofNullable(remote))) {
+        MountRefs refs = refName.isPresent() || ref != null // the asset index only if needed
+            ? MountRefs.open(cairn, local, Optional.ofNullable(remote)) : null) {
       Digest root = parsedRoot;
       if (refName.isPresent()) {
         root = refs.store().get(refName.get()).orElseThrow(() -> new IOException("no ref '"
@@ -154,7 +155,7 @@ final class MountCommand implements Callable<Integer> {
         throw new IOException("tree " + root + " is not in the store at " + cairn.storePath()
             + (remote == null ? " (import it, or give --remote URL)" : " nor on the remote"), e);
       }
-      CairnMount.Spec mountSpec = mountSpec(root, Optional.of(refs.store()));
+      CairnMount.Spec mountSpec = mountSpec(root, Optional.ofNullable(refs).map(MountRefs::store));
       long mounting = System.nanoTime();
       CairnMount mount = CairnMount.start(local, Optional.ofNullable(remote), mountSpec);
       System.getLogger("cairn").log(System.Logger.Level.INFO, String.format(java.util.Locale.ROOT,
