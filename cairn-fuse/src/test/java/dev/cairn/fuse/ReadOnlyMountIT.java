@@ -52,6 +52,7 @@ class ReadOnlyMountIT {
   private Digest root;
   private final List<FuseMount> mounts = new ArrayList<>();
   private CasFileSystem lastFs;
+  private CasFileSystem.Reads reads = CasFileSystem.Reads.PASSTHROUGH; // as a test sets it
 
   @BeforeEach
   void importTree() throws IOException {
@@ -71,7 +72,8 @@ class ReadOnlyMountIT {
 
   private Path mount(BlobSource blobs, Digest digest, Mounter.Method method) throws IOException {
     Path mp = Files.createDirectories(temp.resolve("mnt-" + mounts.size()));
-    CasFileSystem fs = new CasFileSystem(blobs, digest, Native.getuid(), Native.getgid(), 1_700_000_000L);
+    CasFileSystem fs = new CasFileSystem(blobs, digest, Native.getuid(), Native.getgid(),
+        1_700_000_000L, reads);
     lastFs = fs;
     FuseMount m = FuseMount.mount(mp, fs, new FuseMount.Config(2,
         new Mounter.Options(true, false, "cairn-test", method)));
@@ -247,8 +249,11 @@ class ReadOnlyMountIT {
         .isEqualTo(root.hash() + "/" + root.sizeBytes());
   }
 
-  @Test
-  void remoteBlobs_areFetchedOnFirstUse_andACorruptBlobIsEIO() throws IOException {
+  @org.junit.jupiter.params.ParameterizedTest
+  @org.junit.jupiter.params.provider.EnumSource(CasFileSystem.Reads.class)
+  void remoteBlobs_areFetchedOnFirstUse_andACorruptBlobIsEIO(CasFileSystem.Reads mode)
+      throws IOException {
+    reads = mode;
     InMemoryBlobStore remote = new InMemoryBlobStore();
     Digest remoteRoot = new MerkleTreeBuilder(remote).build(source).root();
     Digest hello = DigestFunction.SHA256.digestOf("hello, world\n".getBytes(StandardCharsets.UTF_8));
