@@ -85,8 +85,10 @@ class ReadOnlyMountIT {
     return mount(new BlobSource(store, Optional.empty()), root, Mounter.Method.AUTO);
   }
 
-  @Test
-  void mountedTree_equalsExportOfTheSameDigest() throws IOException {
+  @org.junit.jupiter.params.ParameterizedTest
+  @org.junit.jupiter.params.provider.EnumSource(CasFileSystem.Reads.class)
+  void mountedTree_equalsExportOfTheSameDigest(CasFileSystem.Reads mode) throws IOException {
+    reads = mode;
     Path mp = mount();
     Path exported = temp.resolve("exported");
     new TreeExporter(store).export(root, exported);
@@ -116,8 +118,10 @@ class ReadOnlyMountIT {
     assertThat(Files.size(mp.resolve("big.bin"))).isEqualTo(5 * 1024 * 1024 + 123);
   }
 
-  @Test
-  void readdir_returnsEveryEntryOfALargeDirectoryAcrossManyRequests() throws IOException {
+  @org.junit.jupiter.params.ParameterizedTest
+  @org.junit.jupiter.params.provider.EnumSource(CasFileSystem.Reads.class)
+  void readdir_returnsEveryEntryOfALargeDirectoryAcrossManyRequests(CasFileSystem.Reads mode) throws IOException {
+    reads = mode;
     Path mp = mount();
     List<String> names;
     try (Stream<Path> list = Files.list(mp.resolve("many"))) {
@@ -136,8 +140,10 @@ class ReadOnlyMountIT {
     }
   }
 
-  @Test
-  void writes_failWithEROFS_andMissingNamesWithENOENT() throws IOException {
+  @org.junit.jupiter.params.ParameterizedTest
+  @org.junit.jupiter.params.provider.EnumSource(CasFileSystem.Reads.class)
+  void writes_failWithEROFS_andMissingNamesWithENOENT(CasFileSystem.Reads mode) throws IOException {
+    reads = mode;
     Path mp = mount();
     assertThatThrownBy(() -> Files.writeString(mp.resolve("hello.txt"), "x"))
         .isInstanceOf(FileSystemException.class).hasMessageContaining("Read-only file system");
@@ -171,8 +177,10 @@ class ReadOnlyMountIT {
     assertThat(Files.exists(mp.resolve("a/b/c/deep.txt"))).isTrue();
   }
 
-  @Test
-  void mmap_seesTheFileBytes() throws IOException {
+  @org.junit.jupiter.params.ParameterizedTest
+  @org.junit.jupiter.params.provider.EnumSource(CasFileSystem.Reads.class)
+  void mmap_seesTheFileBytes(CasFileSystem.Reads mode) throws IOException {
+    reads = mode;
     Path mp = mount();
     byte[] expected = Files.readAllBytes(source.resolve("big.bin"));
     // mapped through an arena, so the mapping is gone (and the mount not busy) after the test
@@ -183,8 +191,10 @@ class ReadOnlyMountIT {
     }
   }
 
-  @Test
-  void script_runsFromTheMount() throws Exception {
+  @org.junit.jupiter.params.ParameterizedTest
+  @org.junit.jupiter.params.provider.EnumSource(CasFileSystem.Reads.class)
+  void script_runsFromTheMount(CasFileSystem.Reads mode) throws Exception {
+    reads = mode;
     Path mp = mount();
     Process p = new ProcessBuilder(mp.resolve("bin/run.sh").toString(), "arg").start();
     String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
@@ -192,8 +202,10 @@ class ReadOnlyMountIT {
     assertThat(out).isEqualTo("ran from " + mp.resolve("bin") + " with arg");
   }
 
-  @Test
-  void parallelReaders_allSeeTheRightBytes() throws Exception {
+  @org.junit.jupiter.params.ParameterizedTest
+  @org.junit.jupiter.params.provider.EnumSource(CasFileSystem.Reads.class)
+  void parallelReaders_allSeeTheRightBytes(CasFileSystem.Reads mode) throws Exception {
+    reads = mode;
     Path mp = mount();
     List<Path> files;
     try (Stream<Path> list = Files.list(source.resolve("many"))) {
