@@ -554,15 +554,56 @@ public class GrpcLoad {
     median(metric + "_client_codec", t.name(), codec.subList(5, 10), "ms");
     List<Double> times = new ArrayList<>();
     for (int r = -warmup + 1; r <= 0; r++) {
-      log("warm-up %s: %.1f ms", metric, findMissingOnce(t, stub, requests, absent, metric, false));
+      double ms = findMissingOnce(t, stub, requests, absent, metric, false);
+      log("warm-up %s: %.1f ms", metric, ms);
+      if (r == -warmup + 1) {
+        median(metric + "_first", t.name(), List.of(ms), "ms"); // the first call, on a cold server
+      }
     }
+    // With --metrics (the server's /metrics URL), the server's own time for the calls of each run:
+    // the growth of its FindMissingBlobs timer's sum, read before and after the run.
+    String metricsUrl = o.string("metrics", "");
+    List<Double> serverTimes = new ArrayList<>();
     for (int r = 1; r <= runs; r++) {
       boolean last = r == runs;
-      times.add(guarded(metric, t.name(), r, "ms", null,
-          () -> findMissingOnce(t, stub, requests, absent, metric, last)));
+      // guarded may repeat a run under foreign load and keep one attempt: the server time of
+      // each attempt is kept by its client time, to report the kept attempt's.
+      Map<Double, Double> serverByClient = new HashMap<>();
+      double kept = guarded(metric, t.name(), r, "ms", null, () -> {
+        double before = metricsUrl.isEmpty() ? 0 : serverSeconds(metricsUrl, "ContentAddressableStorage/FindMissingBlobs");
+        double ms = findMissingOnce(t, stub, requests, absent, metric, last);
+        if (!metricsUrl.isEmpty()) {
+          serverByClient.put(ms, (serverSeconds(metricsUrl, "ContentAddressableStorage/FindMissingBlobs") - before) * 1e3);
+        }
+        return ms;
+      });
+      times.add(kept);
+      if (!metricsUrl.isEmpty()) {
+        double server = serverByClient.get(kept);
+        log("run %d %s server time: %.1f ms (client %.1f ms)", r, metric, server, kept);
+        serverTimes.add(server);
+      }
     }
     median(metric, t.name(), times, "ms");
+    if (!serverTimes.isEmpty()) {
+      median(metric + "_server", t.name(), serverTimes, "ms");
+    }
     ch.shutdownNow();
+  }
+
+  /** The sum, in seconds, of Cairn's {@code cairn_grpc_requests_seconds} timer for a method's OK calls. */
+  static double serverSeconds(String metricsUrl, String method) throws Exception {
+    var client = java.net.http.HttpClient.newHttpClient();
+    var response = client.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(metricsUrl)).build(),
+        java.net.http.HttpResponse.BodyHandlers.ofLines());
+    if (response.statusCode() != 200) {
+      fail("GET " + metricsUrl + " answered " + response.statusCode());
+    }
+    String tag = "method=\"" + method + "\"";
+    return response.body()
+        .filter(l -> l.startsWith("cairn_grpc_requests_seconds_sum{") && l.contains(tag) && l.contains("code=\"OK\""))
+        .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1)))
+        .sum();
   }
 
   /**

@@ -84,7 +84,8 @@ final class ServeCommand implements Callable<Integer> {
   private Boolean fsync;
 
   @Option(names = "--max-batch-size", paramLabel = "SIZE", converter = ByteSize.Converter.class,
-      description = "Largest batch request, as announced to clients (default 4M).")
+      description = "Largest batch request, as announced to clients (default 4M). A request "
+          + "message may be this plus 1M, and at least 16M (a FindMissingBlobs of ~230,000 digests).")
   private Long maxBatchSize;
 
   @Option(names = "--upload-expiry", paramLabel = "DURATION",

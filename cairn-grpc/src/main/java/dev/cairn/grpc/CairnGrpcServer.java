@@ -3,6 +3,7 @@ package dev.cairn.grpc;
 import io.grpc.BindableService;
 import io.grpc.Server;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
@@ -34,11 +35,20 @@ public final class CairnGrpcServer implements AutoCloseable {
   /** A server that also serves {@code extraServices} on the same port. */
   public CairnGrpcServer(Config config, Backends backends, UploadArea uploads,
       List<BindableService> extraServices) {
+    this(config, backends, uploads, extraServices, null);
+  }
+
+  /** The same, timing every call into {@code metrics} (see {@link GrpcMetrics}) unless null. */
+  public CairnGrpcServer(Config config, Backends backends, UploadArea uploads,
+      List<BindableService> extraServices, MeterRegistry metrics) {
     this.config = config;
     this.uploads = uploads;
     NettyServerBuilder builder = NettyServerBuilder.forAddress(config.listen())
         .executor(executor)
         .maxInboundMessageSize(maxInboundMessageSize(config));
+    if (metrics != null) {
+      builder.intercept(new GrpcMetrics(metrics));
+    }
     services(config, backends, uploads).forEach(builder::addService);
     extraServices.forEach(builder::addService);
     this.server = builder.build();
@@ -53,9 +63,17 @@ public final class CairnGrpcServer implements AutoCloseable {
         new ActionCacheService(backends));
   }
 
-  /** Batches up to the advertised size plus room for the message framing. */
+  /**
+   * The smallest limit on a request message, whatever the batch size: room for a FindMissingBlobs
+   * of about 230,000 digests (a 100,000-digest one is 7.1 MB), as Bazel sends for a large action's
+   * inputs in one call.
+   */
+  public static final int MIN_INBOUND_MESSAGE_BYTES = 16 << 20;
+
+  /** Batches up to the advertised size plus room for the message framing, and at least 16 MiB. */
   public static int maxInboundMessageSize(Config config) {
-    return (int) Math.min(Integer.MAX_VALUE, config.maxBatchTotalSizeBytes() + (1 << 20));
+    long batch = config.maxBatchTotalSizeBytes() + (1 << 20);
+    return (int) Math.min(Integer.MAX_VALUE, Math.max(MIN_INBOUND_MESSAGE_BYTES, batch));
   }
 
   public void start() throws IOException {

@@ -51,15 +51,9 @@ public final class ContentAddressableStorageService
   public void findMissingBlobs(FindMissingBlobsRequest request, StreamObserver<FindMissingBlobsResponse> response) {
     try {
       BlobStore cas = backends.cas(request.getDigestFunction());
-      List<Digest> digests = new ArrayList<>(request.getBlobDigestsCount());
-      for (var d : request.getBlobDigestsList()) {
-        digests.add(Digest.fromProto(d));
-      }
-      FindMissingBlobsResponse.Builder b = FindMissingBlobsResponse.newBuilder();
-      for (Digest missing : cas.findMissing(digests)) {
-        b.addMissingBlobDigests(missing.toProto());
-      }
-      response.onNext(b.build());
+      response.onNext(FindMissingBlobsResponse.newBuilder()
+          .addAllMissingBlobDigests(cas.findMissingWire(request.getBlobDigestsList()))
+          .build());
       response.onCompleted();
     } catch (Exception e) {
       response.onError(GrpcErrors.toException(e));

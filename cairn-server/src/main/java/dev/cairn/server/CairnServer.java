@@ -57,10 +57,11 @@ public final class CairnServer implements AutoCloseable {
     try {
       UploadArea uploads = new UploadArea(stores.uploadDirectory(), config.uploadExpiry(), Clock.systemUTC());
       assets = openAssets(stores, config);
+      PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
       CairnGrpcServer grpc = new CairnGrpcServer(
           new CairnGrpcServer.Config(config.grpcListen(), config.maxBatchBytes(), config.shutdownGrace()),
-          stores.backends(), uploads, List.of(new FetchService(assets), new PushService(assets)));
-      PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+          stores.backends(), uploads, List.of(new FetchService(assets), new PushService(assets)),
+          registry);
       Optional<BlobFiles> files = stores.disk(DigestFunction.SHA256)
           .map(disk -> BlobFiles.of(disk::findByHash, disk::pathOf));
       HttpCacheServer http = new HttpCacheServer(

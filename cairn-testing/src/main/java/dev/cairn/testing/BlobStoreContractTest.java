@@ -77,6 +77,37 @@ public abstract class BlobStoreContractTest {
   }
 
   @Test
+  void findMissingWire_answersWithTheRequestsOwnMessages_inOrder_eachOnce() throws IOException {
+    Digest present = store.put(randomBytes(10, 30));
+    Digest absent1 = digestOf(randomBytes(10, 31));
+    Digest absent2 = digestOf(randomBytes(11, 32));
+    Digest empty = store.digestFunction().emptyDigest();
+    var a1 = absent1.toProto();
+    var a2 = absent2.toProto();
+    assertThat(store.findMissingWire(List.of(a2, present.toProto(), a1, empty.toProto(), a2, a1)))
+        .containsExactly(a2, a1);
+    assertThat(store.findMissingWire(List.of())).isEmpty();
+    // The same hash with another size is another blob.
+    var otherSize = new Digest(present.hash(), present.sizeBytes() + 1).toProto();
+    assertThat(store.findMissingWire(List.of(otherSize))).containsExactly(otherSize);
+  }
+
+  @Test
+  void findMissingWire_refusesAnInvalidDigest_namingIt() {
+    var good = digestOf(randomBytes(10, 33)).toProto();
+    for (var bad : List.of(
+        build.bazel.remote.execution.v2.Digest.newBuilder().setHash("abc").setSizeBytes(1).build(),
+        build.bazel.remote.execution.v2.Digest.newBuilder().setHash(good.getHash().toUpperCase(java.util.Locale.ROOT)).setSizeBytes(1).build(),
+        build.bazel.remote.execution.v2.Digest.newBuilder().setHash(good.getHash().substring(1) + "g").setSizeBytes(1).build(),
+        good.toBuilder().setSizeBytes(-1).build())) {
+      assertThatThrownBy(() -> store.findMissingWire(List.of(good, bad)))
+          .as(bad.toString())
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessageContaining("invalid digest");
+    }
+  }
+
+  @Test
   void emptyBlob_isAlwaysPresent() throws IOException {
     Digest empty = store.digestFunction().emptyDigest();
     assertThat(store.findMissing(List.of(empty))).isEmpty();

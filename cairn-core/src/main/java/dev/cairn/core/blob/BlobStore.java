@@ -5,7 +5,9 @@ import dev.cairn.core.digest.DigestFunction;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 
@@ -31,6 +33,30 @@ public interface BlobStore extends AutoCloseable {
    * count as just used), so a client told a blob exists can rely on it for a while.
    */
   Set<Digest> findMissing(Collection<Digest> digests) throws IOException;
+
+  /**
+   * {@link #findMissing} of digests as they came over the wire (a {@code FindMissingBlobs}
+   * request): the absent ones, each once, in request order, as the request's own messages. A
+   * store that can check wire digests without a {@link Digest} each (the disk store) overrides
+   * this; decorators do not forward it, so that their own {@code findMissing} applies.
+   *
+   * @throws IllegalArgumentException naming the first digest that is not valid
+   */
+  default List<build.bazel.remote.execution.v2.Digest> findMissingWire(
+      List<build.bazel.remote.execution.v2.Digest> digests) throws IOException {
+    List<Digest> parsed = new ArrayList<>(digests.size());
+    for (var d : digests) {
+      parsed.add(Digest.fromProto(d));
+    }
+    Set<Digest> missing = new HashSet<>(findMissing(parsed));
+    List<build.bazel.remote.execution.v2.Digest> answer = new ArrayList<>(missing.size());
+    for (int i = 0; i < parsed.size(); i++) {
+      if (missing.remove(parsed.get(i))) {
+        answer.add(digests.get(i));
+      }
+    }
+    return answer;
+  }
 
   /**
    * Streams the blob from {@code offset} to its end. The caller closes the stream.

@@ -86,6 +86,11 @@ final class BlobIndex {
         digest.sizeBytes()) != NONE;
   }
 
+  /** {@link #contains(Digest)} of a raw key. */
+  boolean contains(long h0, long h1, long h2, long h3, long size) {
+    return find(h0, h1, h2, h3, size) != NONE;
+  }
+
   /**
    * The entry whose hash is that of {@code probe} whatever its size, marked most recently used;
    * null if none. (Slots depend on the hash alone, so this is one probe run, like {@link #find}.)
@@ -183,10 +188,15 @@ final class BlobIndex {
 
   private Digest digestOf(int id) {
     int b = id * 4;
+    return digestOf(hashes[b], hashes[b + 1], hashes[b + 2], hashes[b + 3], sizes[id]);
+  }
+
+  /** The digest of a raw key. */
+  static Digest digestOf(long h0, long h1, long h2, long h3, long size) {
     HexFormat hex = HexFormat.of();
-    String text = hex.toHexDigits(hashes[b]) + hex.toHexDigits(hashes[b + 1])
-        + hex.toHexDigits(hashes[b + 2]) + hex.toHexDigits(hashes[b + 3]);
-    return new Digest(text, sizes[id]);
+    String text = hex.toHexDigits(h0) + hex.toHexDigits(h1) + hex.toHexDigits(h2)
+        + hex.toHexDigits(h3);
+    return new Digest(text, size);
   }
 
   private void removeId(int id) {

@@ -22,14 +22,24 @@ import java.util.List;
  */
 final class IndexScan {
   private static final Logger LOG = System.getLogger(IndexScan.class.getName());
-  private static final int KEY = 5; // longs per entry: 4 hash words, size
+  static final int KEY = 5; // longs per entry: 4 hash words, size
 
   private IndexScan() {}
 
   /** What one shard directory holds: raw keys, and the names that are not blob files. */
-  private record Shard(long[] keys, int count, List<String> strangers) {}
+  record Shard(long[] keys, int count, List<String> strangers) {
+    static final Shard EMPTY = new Shard(new long[0], 0, List.of());
+  }
 
   static BlobIndex scan(Path casDir, int expectedEntries) throws IOException {
+    return scan(casDir, expectedEntries, null);
+  }
+
+  /**
+   * Lists every shard into a new index. With a {@code clock}, each shard's time is read before and
+   * after its listing, so that shards nobody changed meanwhile start out verified.
+   */
+  static BlobIndex scan(Path casDir, int expectedEntries, ShardClock clock) throws IOException {
     String[] names = casDir.toFile().list();
     if (names == null) {
       throw new IOException("cannot list the store directory " + casDir);
@@ -45,7 +55,7 @@ final class IndexScan {
     }
     List<Shard> shards;
     try {
-      shards = shardNames.parallelStream().map(shard -> scanShard(casDir, shard)).toList();
+      shards = shardNames.parallelStream().map(shard -> scanShard(casDir, shard, clock)).toList();
     } catch (UncheckedIOException e) {
       throw e.getCause();
     }
@@ -64,10 +74,29 @@ final class IndexScan {
     return index;
   }
 
-  private static Shard scanShard(Path casDir, String shard) {
+  private static Shard scanShard(Path casDir, String shard, ShardClock clock) {
+    int s = ShardClock.parse(shard);
+    if (clock == null || s < 0) {
+      return listShard(casDir, shard); // not a shard name blobs are looked up in
+    }
+    try {
+      ShardClock.Reading before = clock.read(s);
+      Shard listed = listShard(casDir, shard);
+      clock.verified(before, clock.read(s));
+      return listed;
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** The blob files of one shard directory ({@link Shard#EMPTY} if it does not exist). */
+  static Shard listShard(Path casDir, String shard) {
     File dir = new File(casDir.toFile(), shard);
     String[] names = dir.list();
     if (names == null) {
+      if (!dir.exists()) {
+        return Shard.EMPTY;
+      }
       throw new UncheckedIOException(new IOException("cannot list the store directory " + dir));
     }
     long[] keys = new long[names.length * KEY];

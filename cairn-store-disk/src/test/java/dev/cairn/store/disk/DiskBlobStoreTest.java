@@ -13,7 +13,9 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
@@ -227,6 +229,60 @@ class DiskBlobStoreTest extends BlobStoreContractTest {
     assertThat(b.get(d)).isEqualTo(data);
     a.close();
     store = b;
+  }
+
+  @Test
+  void findMissing_trustsAShardWhoseTimeIsUnchangedSinceItWasListed() throws IOException {
+    Path root = dir.resolve("shared");
+    DiskBlobStore a = open(DiskStoreConfig.at(root));
+    DiskBlobStore b = open(DiskStoreConfig.at(root));
+    byte[] first = randomBytes(100, 64);
+    Digest x = a.put(first);
+    Digest y = a.put(blobInShardOf(x, 65));
+    Path shard = root.resolve("cas/sha256").resolve(x.hash().substring(0, 2));
+    FileTime settled = FileTime.from(Instant.now().minusSeconds(10));
+    Files.setLastModifiedTime(shard, settled);
+    // Not indexed by b, shard settled but never listed by b since: listed now, both adopted.
+    assertThat(b.findMissing(List.of(x))).isEmpty();
+    assertThat(b.stats().blobCount()).isEqualTo(2);
+
+    // A third blob arrives, but the shard's time is put back to the one b verified: b trusts its
+    // index and calls the blob missing without looking (a needless upload at worst).
+    Digest z = a.put(blobInShardOf(x, 66));
+    Files.setLastModifiedTime(shard, settled);
+    assertThat(b.findMissing(List.of(x, y, z))).containsExactly(z);
+
+    // Any other time, if settled, makes b list the shard again.
+    Files.setLastModifiedTime(shard, FileTime.from(Instant.now().minusSeconds(5)));
+    assertThat(b.findMissing(List.of(x, y, z))).isEmpty();
+    a.close();
+    store = b;
+  }
+
+  @Test
+  void findMissing_neverTrustsAShardChangedWithinTheSettlingTime() throws IOException {
+    Path root = dir.resolve("shared");
+    DiskBlobStore a = open(DiskStoreConfig.at(root));
+    Digest x = a.put(randomBytes(100, 67));
+    Path shard = root.resolve("cas/sha256").resolve(x.hash().substring(0, 2));
+    FileTime recent = FileTime.from(Instant.now().minusMillis(500));
+    Files.setLastModifiedTime(shard, recent);
+    DiskBlobStore b = open(DiskStoreConfig.at(root)); // lists the shard, but cannot trust it
+    Digest y = a.put(blobInShardOf(x, 68));
+    Files.setLastModifiedTime(shard, recent); // a change in the same clock tick as b's listing
+    assertThat(b.findMissing(List.of(x, y))).isEmpty();
+    a.close();
+    store = b;
+  }
+
+  /** Random bytes whose SHA-256 falls in the same shard directory as {@code digest}. */
+  private byte[] blobInShardOf(Digest digest, int seed) {
+    for (int i = 0; ; i++) {
+      byte[] data = randomBytes(100, seed * 1000 + i);
+      if (digestOf(data).hash().startsWith(digest.hash().substring(0, 2))) {
+        return data;
+      }
+    }
   }
 
   @Test
