@@ -297,7 +297,8 @@ public final class AssetResolver implements AutoCloseable {
   private Fetched fetchGit(FetchRequest request, BlobStore store) throws IOException {
     Optional<String> commit = request.qualifiers().get(Qualifiers.VCS_COMMIT);
     Optional<String> branch = request.qualifiers().get(Qualifiers.VCS_BRANCH);
-    GitFetcher git = new GitFetcher(store, request.function(), workDir.resolve("git"), policy);
+    GitFetcher git = new GitFetcher(store, request.function(), workDir.resolve("git"), policy,
+        config.maxDownloadBytes());
     List<FetchException> failures = new ArrayList<>();
     for (String u : request.uris()) {
       try {

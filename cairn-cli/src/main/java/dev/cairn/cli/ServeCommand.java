@@ -102,7 +102,8 @@ final class ServeCommand implements Callable<Integer> {
   private Boolean assetAllowPrivate;
 
   @Option(names = "--asset-max-download-size", paramLabel = "SIZE", converter = ByteSize.Converter.class,
-      description = "Largest file the Remote Asset service downloads from an origin (default 8G).")
+      description = "Largest download the Remote Asset service takes from an origin: an HTTP "
+          + "body, or the pack of one git fetch (default 8G).")
   private Long assetMaxDownloadSize;
 
   @Option(names = "--asset-index-max-entries", paramLabel = "N",

@@ -1,5 +1,6 @@
 package dev.cairn.asset.git;
 
+import dev.cairn.asset.FetchException;
 import dev.cairn.asset.OriginPolicy;
 import dev.cairn.core.blob.BlobStore;
 import dev.cairn.core.digest.Digest;
@@ -64,12 +65,27 @@ public final class GitFetcher {
   private final DigestFunction function;
   private final Path workDirectory;
   private final OriginPolicy policy;
+  private final long maxDownloadBytes;
 
   public GitFetcher(BlobStore store, DigestFunction function, Path workDirectory, OriginPolicy policy) {
+    this(store, function, workDirectory, policy, Long.MAX_VALUE);
+  }
+
+  /**
+   * A fetcher that gives up on a fetch once the pack it receives grows beyond {@code
+   * maxDownloadBytes} (checked between objects, so one object larger than the limit is
+   * received whole before the fetch stops; the store's own limit still applies to it).
+   */
+  public GitFetcher(BlobStore store, DigestFunction function, Path workDirectory,
+      OriginPolicy policy, long maxDownloadBytes) {
     this.store = Objects.requireNonNull(store, "store");
     this.function = Objects.requireNonNull(function, "function");
     this.workDirectory = Objects.requireNonNull(workDirectory, "workDirectory");
     this.policy = Objects.requireNonNull(policy, "policy");
+    if (maxDownloadBytes <= 0) {
+      throw new IllegalArgumentException("download limit must be positive, got " + maxDownloadBytes);
+    }
+    this.maxDownloadBytes = maxDownloadBytes;
     IsolatedSystemReader.install();
   }
 
@@ -218,6 +234,7 @@ public final class GitFetcher {
   }
 
   private FetchResult fetchAll(Repository repo, String url, Duration timeout) throws IOException {
+    PackSizeLimit limit = new PackSizeLimit(repo.getDirectory().toPath().resolve("objects"), maxDownloadBytes);
     try (Git git = Git.wrap(repo)) {
       return git.fetch()
           .setRemote(url)
@@ -230,11 +247,17 @@ public final class GitFetcher {
           // never checked out here, names, is checked by GitTreeImporter.
           .setCheckFetchedObjects(false)
           .setTimeout((int) Math.max(1, Math.min(Integer.MAX_VALUE, timeout.toSeconds())))
+          .setProgressMonitor(limit)
           .call();
     } catch (InvalidRemoteException e) {
       throw new GitRefNotFoundException(url + ": not a git repository ("
           + (e.getCause() != null ? e.getCause().getMessage() : e.getMessage()) + ")");
     } catch (GitAPIException | org.eclipse.jgit.api.errors.JGitInternalException e) {
+      if (limit.exceeded()) {
+        throw new FetchException(FetchException.Reason.RESOURCE_EXHAUSTED, url, url
+            + ": download of more than " + maxDownloadBytes
+            + " bytes exceeds the limit (asset-max-download-size); nothing was kept");
+      }
       throw new IOException("fetching " + url + " failed: " + e.getMessage(), e);
     }
   }

@@ -101,6 +101,24 @@ class GitFetcherTest {
   }
 
   @Test
+  void fetch_largerThanTheDownloadLimit_isRefused_keepsNothing_andCanBeRetriedWithRoom() throws Exception {
+    GitFetcher small = new GitFetcher(store, DigestFunction.SHA256, tmp.resolve("work"), ALLOW_PRIVATE,
+        256 << 10); // the origin holds a 1 MiB incompressible file
+    assertThatThrownBy(() -> small.fetch(originUrl, Optional.empty(), Optional.empty()))
+        .isInstanceOfSatisfying(dev.cairn.asset.FetchException.class, e -> assertThat(e.reason())
+            .isEqualTo(dev.cairn.asset.FetchException.Reason.RESOURCE_EXHAUSTED))
+        .hasMessageContaining("exceeds the limit");
+    try (var files = Files.walk(tmp.resolve("work"))) {
+      assertThat(files.filter(f -> f.getFileName().toString().startsWith("incoming_")))
+          .as("no partial pack left behind").isEmpty();
+    }
+    assertThat(store.findMissing(List.of(cairnImport(checkout(mainTip))))).as("no tree stored").isNotEmpty();
+
+    Digest root = fetcher(ALLOW_PRIVATE).fetch(originUrl, Optional.empty(), Optional.empty());
+    assertThat(root).isEqualTo(cairnImport(checkout(mainTip)));
+  }
+
+  @Test
   void fetch_commit_equalsCairnImportOfACheckout() throws Exception {
     Digest root = fetcher(ALLOW_PRIVATE).fetch(originUrl, Optional.of(first.name()), Optional.empty());
     assertThat(root).isEqualTo(cairnImport(checkout(first)));
