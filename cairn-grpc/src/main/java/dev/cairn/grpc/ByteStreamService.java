@@ -10,6 +10,7 @@ import com.google.bytestream.ByteStreamProto.ReadResponse;
 import com.google.bytestream.ByteStreamProto.WriteRequest;
 import com.google.bytestream.ByteStreamProto.WriteResponse;
 import com.google.protobuf.ByteString;
+import com.google.protobuf.UnsafeByteOperations;
 import dev.cairn.core.blob.BlobStore;
 import dev.cairn.core.blob.DigestMismatchException;
 import io.grpc.Status;
@@ -90,17 +91,20 @@ public final class ByteStreamService extends ByteStreamGrpc.ByteStreamImplBase {
         return;
       }
       try {
-        byte[] buffer = new byte[CHUNK];
         while (call.isReady() && !call.isCancelled()) {
-          int want = (int) Math.min(buffer.length, remaining);
-          int n = want == 0 ? -1 : source.readNBytes(buffer, 0, want);
+          int want = (int) Math.min(CHUNK, remaining);
+          // A fresh array per chunk, handed to the message without a copy: nothing writes to it
+          // after the wrap, which is what unsafeWrap requires.
+          byte[] chunk = want == 0 ? null : new byte[want];
+          int n = want == 0 ? -1 : source.readNBytes(chunk, 0, want);
           if (n <= 0) {
             close();
             call.onCompleted();
             return;
           }
           remaining -= n;
-          call.onNext(ReadResponse.newBuilder().setData(ByteString.copyFrom(buffer, 0, n)).build());
+          call.onNext(ReadResponse.newBuilder()
+              .setData(UnsafeByteOperations.unsafeWrap(chunk, 0, n)).build());
         }
       } catch (Exception e) {
         close();
