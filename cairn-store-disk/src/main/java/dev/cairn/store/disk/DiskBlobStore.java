@@ -205,9 +205,9 @@ public final class DiskBlobStore implements BlobStore {
     }
     lock.lock();
     try {
-      Digest found = index.touchByHash(probe);
-      if (found != null) {
-        return Optional.of(found);
+      long size = index.touchByHash(probe);
+      if (size >= 0) {
+        return Optional.of(new Digest(hash, size));
       }
     } finally {
       lock.unlock();
@@ -231,6 +231,30 @@ public final class DiskBlobStore implements BlobStore {
       }
     }
     return Optional.empty();
+  }
+
+  /**
+   * {@link #findByHash} from the in-memory index alone, for a caller that must not wait (a
+   * network event loop): it never touches the disk and never waits for the store's lock. Empty
+   * means "not known without waiting": the blob may still be stored (by another process, or the
+   * lock was busy), so ask {@link #findByHash} where waiting is allowed. Counts as a use.
+   *
+   * @throws IllegalArgumentException if {@code hash} is not a valid lowercase hex hash
+   */
+  public Optional<Digest> findIndexedByHash(String hash) {
+    Digest probe = new Digest(hash, 0); // validates the hash
+    if (hash.equals(empty.hash())) {
+      return Optional.of(empty);
+    }
+    if (!lock.tryLock()) {
+      return Optional.empty(); // a writer holds it, maybe while renaming, evicting or syncing
+    }
+    try {
+      long size = index.touchByHash(probe);
+      return size >= 0 ? Optional.of(new Digest(hash, size)) : Optional.empty();
+    } finally {
+      lock.unlock();
+    }
   }
 
   @Override
@@ -494,7 +518,12 @@ public final class DiskBlobStore implements BlobStore {
     }
   }
 
-  Path blobPath(Digest digest) {
+  /**
+   * The file that holds the blob if it is stored, named without asking the index (unlike {@link
+   * #pathOf}): for a caller that just found the digest, and opens the file knowing it may have
+   * been evicted since. The empty blob has no file.
+   */
+  public Path blobPath(Digest digest) {
     String hash = digest.hash();
     return casDir.resolve(hash.substring(0, 2)).resolve(hash + "-" + digest.sizeBytes());
   }
