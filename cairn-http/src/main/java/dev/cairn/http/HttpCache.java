@@ -17,7 +17,9 @@ import java.util.Optional;
 
 /**
  * The stores as the HTTP cache protocol sees them: blobs and action results named by a hash
- * alone. Blocking; called on virtual threads. Thread-safe.
+ * alone. Thread-safe. Blocking, called on virtual threads, except {@link #findIndexed} and
+ * {@link #openIndexed}, which answer the common case (a hit in the disk store's index, a file in
+ * the page cache) on the event loop and leave everything else to the blocking methods.
  *
  * <p><b>Finding a blob's size.</b> {@code GET /cas/<hash>} carries no size, but a {@link Digest}
  * needs one. With {@link BlobFiles} (the disk store) the store itself answers by hash, from its
@@ -89,6 +91,51 @@ final class HttpCache {
       return Optional.empty();
     }
     return hint;
+  }
+
+  /**
+   * {@link #find} from memory alone, for the event loop: the digest of a blob the store's index
+   * holds, or of the empty blob. Empty means "ask {@link #find}", not "absent".
+   */
+  Optional<Digest> findIndexed(String hash) {
+    if (hash.equals(empty.hash())) {
+      return Optional.of(empty);
+    }
+    return files.flatMap(f -> f.findIndexed(hash)).map(BlobFiles.BlobFile::digest);
+  }
+
+  /**
+   * {@link #open} without waiting, for the event loop: a blob the store's index holds, its file
+   * opened (an {@code open(2)} and an {@code fstat(2)} of a file whose inode is normally cached)
+   * and checked to have the digest's size, as the store's own read path checks it. Empty means
+   * "ask {@link #open}": a miss, a blob only the disk knows of, the empty blob (no file), an
+   * evicted file, or a damaged one, which {@link #open} then drops through the store.
+   */
+  Optional<FileBlob> openIndexed(String hash) {
+    Optional<BlobFiles.BlobFile> found = files.flatMap(f -> f.findIndexed(hash));
+    if (found.isEmpty() || found.get().digest().sizeBytes() == 0) {
+      return Optional.empty();
+    }
+    Digest digest = found.get().digest();
+    FileChannel channel;
+    try {
+      channel = FileChannel.open(found.get().path(), StandardOpenOption.READ);
+    } catch (IOException e) {
+      return Optional.empty(); // evicted in between, or worse: open() finds out and says which
+    }
+    try {
+      if (channel.size() == digest.sizeBytes()) {
+        return Optional.of(new FileBlob(digest, channel));
+      }
+    } catch (IOException e) {
+      // as a wrong size: open() retries through the store, which reports it
+    }
+    try {
+      channel.close();
+    } catch (IOException e) {
+      // a read-only file: nothing was lost
+    }
+    return Optional.empty();
   }
 
   /** Opens the blob with this hash, from its file when the store has one; empty on a miss. */

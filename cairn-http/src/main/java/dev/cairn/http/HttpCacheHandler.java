@@ -43,8 +43,9 @@ import java.util.function.BooleanSupplier;
 
 /**
  * One connection of the HTTP cache: reads one request at a time (the channel does not auto-read;
- * a {@code FlowControlHandler} before this one hands over one message per {@code read()}), runs
- * store calls on virtual threads, and writes the response. Only when a request has been read to
+ * a {@code FlowControlHandler} before this one hands over one message per {@code read()}), answers
+ * CAS hits the store's index knows on the event loop, runs every other store call on a virtual
+ * thread, and writes the response. Only when a request has been read to
  * its end and its response written is the next one read, so pipelined requests are answered in
  * order and a body is never read faster than the store takes it.
  *
@@ -459,6 +460,9 @@ final class HttpCacheHandler extends ChannelInboundHandlerAdapter {
 
   private void lookup(Exchange ex, RequestPath.Key key) {
     boolean head = ex.request.method().equals(HttpMethod.HEAD);
+    if (key.kind() == RequestPath.Kind.CAS && answeredFromIndex(ex, key.hash(), head)) {
+      return;
+    }
     blocking.execute(() -> {
       try {
         switch (key.kind()) {
@@ -499,6 +503,31 @@ final class HttpCacheHandler extends ChannelInboundHandlerAdapter {
     });
   }
 
+  /**
+   * Answers a CAS hit here, on the event loop, when the store's index knows the blob: a hop to a
+   * virtual thread and back would cost more than the lookup and the {@code open(2)} together
+   * (two thread wake-ups per request in the GET profile). False if the answer needs the store's
+   * blocking path (a miss, a blob only the disk knows of, a damaged or evicted file, a busy store).
+   */
+  private boolean answeredFromIndex(Exchange ex, String hash, boolean head) {
+    if (head) {
+      Optional<Digest> found = cache.findIndexed(hash);
+      if (found.isEmpty()) {
+        return false;
+      }
+      metrics.lookup(RequestPath.Kind.CAS, true);
+      respondFound(ex, Optional.of(found.get().sizeBytes()));
+      return true;
+    }
+    Optional<HttpCache.FileBlob> blob = cache.openIndexed(hash);
+    if (blob.isEmpty()) {
+      return false;
+    }
+    metrics.lookup(RequestPath.Kind.CAS, true);
+    sendFile(ex, blob.get());
+    return true;
+  }
+
   /** Runs {@code action} on the event loop if the exchange is still current, else {@code orElse}. */
   private void inLoop(Exchange ex, Runnable action, Runnable orElse) {
     ctx.executor().execute(() -> {
@@ -530,7 +559,11 @@ final class HttpCacheHandler extends ChannelInboundHandlerAdapter {
       respondNotFound(ex);
       return;
     }
-    HttpCache.FileBlob file = (HttpCache.FileBlob) blob.get();
+    sendFile(ex, (HttpCache.FileBlob) blob.get());
+  }
+
+  /** A blob from its file, zero-copy through {@code sendfile(2)}; the region closes the file. */
+  private void sendFile(Exchange ex, HttpCache.FileBlob file) {
     long size = file.digest().sizeBytes();
     ctx.write(blobHeaders(ex, size));
     ctx.write(new DefaultFileRegion(file.channel(), 0, size));
