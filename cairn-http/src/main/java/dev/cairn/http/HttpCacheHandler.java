@@ -31,6 +31,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -62,6 +63,8 @@ final class HttpCacheHandler extends ChannelInboundHandlerAdapter {
 
   private static final int PIPE_LOW_WATER = 256 << 10;
   private static final int STREAM_CHUNK = 64 << 10;
+  /** Blobs up to this size are read and sent from memory; larger ones with {@code sendfile}. */
+  static final int READ_LIMIT = 64 << 10;
   /** A rejected body up to this size is read and dropped, so the connection stays usable. */
   private static final long DRAIN_LIMIT = 64 << 10;
   /** After an early error answer, how long the rest of a body is read before closing. */
@@ -562,13 +565,59 @@ final class HttpCacheHandler extends ChannelInboundHandlerAdapter {
     sendFile(ex, (HttpCache.FileBlob) blob.get());
   }
 
-  /** A blob from its file, zero-copy through {@code sendfile(2)}; the region closes the file. */
+  /**
+   * A blob from its file: a small one read into one buffer and written with its headers in one
+   * {@code write(2)}, a larger one zero-copy through {@code sendfile(2)} (the region closes the
+   * file). For a 4 KiB blob the read saves three system calls (the JDK's {@code transferTo} does
+   * an {@code fstat} and a {@code copy_file_range} that fails before its {@code sendfile}) and a
+   * second TCP segment that wakes the client once more.
+   */
   private void sendFile(Exchange ex, HttpCache.FileBlob file) {
     long size = file.digest().sizeBytes();
+    if (size <= READ_LIMIT) {
+      ByteBuf body;
+      try {
+        body = readWhole(file);
+      } catch (IOException e) {
+        LOG.log(Level.WARNING, "reading blob " + file.digest() + " failed", e);
+        respondText(ex, HttpResponseStatus.INTERNAL_SERVER_ERROR,
+            "reading blob " + file.digest() + " failed: " + e.getMessage());
+        return;
+      }
+      FullHttpResponse response = new DefaultFullHttpResponse(
+          HttpVersion.HTTP_1_1, HttpResponseStatus.OK, body);
+      response.headers()
+          .set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_OCTET_STREAM)
+          .set(HttpHeaderNames.CONTENT_LENGTH, size);
+      respond(ex, response);
+      return;
+    }
     ctx.write(blobHeaders(ex, size));
     ctx.write(new DefaultFileRegion(file.channel(), 0, size));
     ctx.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT)
         .addListener((ChannelFuture f) -> responseWritten(ex, f, size));
+  }
+
+  /**
+   * Reads a small blob's whole file (whose size was checked on open) and closes it. A file that
+   * ends early (it cannot, being immutable) is an error, never a short answer.
+   */
+  private ByteBuf readWhole(HttpCache.FileBlob file) throws IOException {
+    int size = (int) file.digest().sizeBytes();
+    ByteBuf body = ctx.alloc().ioBuffer(size);
+    try (FileChannel channel = file.channel()) {
+      while (body.writerIndex() < size) {
+        int n = body.writeBytes(channel, body.writerIndex(), size - body.writerIndex());
+        if (n < 0) {
+          throw new IOException("blob " + file.digest() + ": file ended after "
+              + body.writerIndex() + " bytes");
+        }
+      }
+      return body;
+    } catch (IOException | RuntimeException e) {
+      body.release();
+      throw e;
+    }
   }
 
   /**

@@ -126,6 +126,23 @@ class IndexedHitsTest {
   }
 
   @Test
+  void blobsEitherSideOfTheReadLimit_areExact() throws Exception {
+    int limit = HttpCacheHandler.READ_LIMIT;
+    try (RawHttp raw = new RawHttp(server.address())) {
+      for (int size : new int[] {1, limit - 1, limit, limit + 1}) {
+        byte[] data = randomBytes(size, size);
+        raw.send(get(store.put(data).hash()));
+        RawHttp.Response r = raw.read();
+        assertThat(r.status()).isEqualTo(200);
+        assertThat(r.headers().get("content-length")).isEqualTo(String.valueOf(size));
+        assertThat(r.body()).isEqualTo(data);
+      }
+      raw.send(head(DigestFunction.SHA256.emptyDigest().hash()));
+      assertThat(raw.read(true).headers().get("content-length")).isEqualTo("0");
+    }
+  }
+
+  @Test
   void truncatedBlobFile_isNotServed_andTheStoreDropsIt() throws Exception {
     byte[] data = randomBytes(10_000, 3);
     Digest d = store.put(data);
