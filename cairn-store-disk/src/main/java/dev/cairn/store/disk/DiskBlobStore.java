@@ -235,9 +235,10 @@ public final class DiskBlobStore implements BlobStore {
 
   /**
    * {@link #findByHash} from the in-memory index alone, for a caller that must not wait (a
-   * network event loop): it never touches the disk and never waits for the store's lock. Empty
-   * means "not known without waiting": the blob may still be stored (by another process, or the
-   * lock was busy), so ask {@link #findByHash} where waiting is allowed. Counts as a use.
+   * network event loop): it never touches the disk, and waits for the store's lock only a few
+   * microseconds, spinning (another reader may hold it), never parking. Empty means "not known
+   * without waiting": the blob may still be stored (by another process, or a writer held the
+   * lock), so ask {@link #findByHash} where waiting is allowed. Counts as a use.
    *
    * @throws IllegalArgumentException if {@code hash} is not a valid lowercase hex hash
    */
@@ -246,7 +247,7 @@ public final class DiskBlobStore implements BlobStore {
     if (hash.equals(empty.hash())) {
       return Optional.of(empty);
     }
-    if (!lock.tryLock()) {
+    if (!tryLockBriefly()) {
       return Optional.empty(); // a writer holds it, maybe while renaming, evicting or syncing
     }
     try {
@@ -255,6 +256,20 @@ public final class DiskBlobStore implements BlobStore {
     } finally {
       lock.unlock();
     }
+  }
+
+  /**
+   * Takes the lock if it is free or freed within a few microseconds: readers on other event loops
+   * hold it for well under a microsecond, a writer may hold it across a rename or an eviction.
+   */
+  private boolean tryLockBriefly() {
+    for (int i = 0; i < 100; i++) {
+      if (lock.tryLock()) {
+        return true;
+      }
+      Thread.onSpinWait();
+    }
+    return false;
   }
 
   @Override
