@@ -64,6 +64,7 @@ final class HttpCache {
   private final Optional<BlobFiles> files;
   private final HashSizeIndex sizes = new HashSizeIndex(HASH_SIZE_INDEX_CAPACITY);
   private final Digest empty;
+  private final OpenDirectories directories = new OpenDirectories();
 
   HttpCache(BlobStore cas, ActionCache actionCache, Optional<BlobFiles> files) {
     this.cas = Objects.requireNonNull(cas, "cas");
@@ -119,8 +120,8 @@ final class HttpCache {
     Digest digest = found.get().digest();
     FileChannel channel;
     try {
-      channel = FileChannel.open(found.get().path(), StandardOpenOption.READ);
-    } catch (IOException e) {
+      channel = directories.open(hash, found.get().path());
+    } catch (IOException | RuntimeException e) {
       return Optional.empty(); // evicted in between, or worse: open() finds out and says which
     }
     try {
@@ -169,6 +170,11 @@ final class HttpCache {
       sizes.forget(digest);
       return Optional.empty();
     }
+  }
+
+  /** Closes the directory handles {@link #openIndexed} keeps; later opens go by path. */
+  void closeDirectories() {
+    directories.close();
   }
 
   /** Stores a blob as {@link BlobStore#put} does: verified, visible only when complete. */

@@ -219,6 +219,7 @@ public final class HttpCacheServer implements AutoCloseable {
   private void releaseResources() {
     loops.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
     blocking.shutdownNow();
+    cache.closeDirectories();
   }
 
   private static String describe(InetSocketAddress address) {

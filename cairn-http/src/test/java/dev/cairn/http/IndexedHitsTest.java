@@ -187,6 +187,30 @@ class IndexedHitsTest {
   }
 
   @Test
+  void shardDirectoryReplacedBehindTheServer_blobsAreStillServed() throws Exception {
+    byte[] data = randomBytes(4096, 10);
+    Digest d = store.put(data);
+    Path file = store.blobPath(d);
+    Path shard = file.getParent();
+    try (RawHttp raw = new RawHttp(server.address())) {
+      raw.send(get(d.hash()));
+      assertThat(raw.read().body()).isEqualTo(data); // the server now holds the shard open
+      Path moved = dir.resolve("moved-shard");
+      Files.move(shard, moved);
+      Files.createDirectories(shard);
+      Files.copy(moved.resolve(file.getFileName()), file);
+      Files.delete(moved.resolve(file.getFileName()));
+      for (int i = 0; i < 3; i++) {
+        raw.send(get(d.hash()));
+        RawHttp.Response r = raw.read();
+        assertThat(r.status()).isEqualTo(200);
+        assertThat(r.body()).isEqualTo(data);
+      }
+    }
+    assertThat(blockingLookups.get()).as("only the request that met the stale directory").isEqualTo(1);
+  }
+
+  @Test
   void blobOfAnotherProcess_isFoundOnTheBlockingPath_thenFromTheIndex() throws Exception {
     byte[] data = randomBytes(4096, 6);
     Digest d;
