@@ -37,6 +37,13 @@ final class HttpCache {
   /** How many hash-to-size hints are kept when the store cannot look up by hash (~2 MiB). */
   static final int HASH_SIZE_INDEX_CAPACITY = 16_384;
 
+  /**
+   * Blobs up to this size are read whole and sent from memory with their headers in one write;
+   * larger ones go by {@code sendfile(2)}. Reading whole is also how {@link #openIndexed}'s small
+   * blobs get their size checked.
+   */
+  static final int READ_LIMIT = 64 << 10;
+
   /** An open blob to send: its file (zero-copy) or a stream. The receiver closes it. */
   sealed interface Blob extends AutoCloseable {
     Digest digest();
@@ -107,10 +114,12 @@ final class HttpCache {
 
   /**
    * {@link #open} without waiting, for the event loop: a blob the store's index holds, its file
-   * opened (an {@code open(2)} and an {@code fstat(2)} of a file whose inode is normally cached)
-   * and checked to have the digest's size, as the store's own read path checks it. Empty means
-   * "ask {@link #open}": a miss, a blob only the disk knows of, the empty blob (no file), an
-   * evicted file, or a damaged one, which {@link #open} then drops through the store.
+   * opened (an {@code openat(2)} of a file whose inode is normally cached). A file larger than
+   * {@link #READ_LIMIT} is checked here to have the digest's size ({@code fstat(2)}), as the
+   * store's own read path checks it; a smaller one is not, and <b>the caller must</b> check it
+   * by reading the whole file (one byte more than the size is asked for). Empty means "ask
+   * {@link #open}": a miss, a blob only the disk knows of, the empty blob (no file), an evicted
+   * file, or a damaged one, which {@link #open} then drops through the store.
    */
   Optional<FileBlob> openIndexed(String hash) {
     Optional<BlobFiles.BlobFile> found = files.flatMap(f -> f.findIndexed(hash));
@@ -125,7 +134,7 @@ final class HttpCache {
       return Optional.empty(); // evicted in between, or worse: open() finds out and says which
     }
     try {
-      if (channel.size() == digest.sizeBytes()) {
+      if (digest.sizeBytes() <= READ_LIMIT || channel.size() == digest.sizeBytes()) {
         return Optional.of(new FileBlob(digest, channel));
       }
     } catch (IOException e) {

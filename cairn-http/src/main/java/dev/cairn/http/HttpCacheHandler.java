@@ -63,8 +63,6 @@ final class HttpCacheHandler extends ChannelInboundHandlerAdapter {
 
   private static final int PIPE_LOW_WATER = 256 << 10;
   private static final int STREAM_CHUNK = 64 << 10;
-  /** Blobs up to this size are read and sent from memory; larger ones with {@code sendfile}. */
-  static final int READ_LIMIT = 64 << 10;
   /** A rejected body up to this size is read and dropped, so the connection stays usable. */
   private static final long DRAIN_LIMIT = 64 << 10;
   /** After an early error answer, how long the rest of a body is read before closing. */
@@ -526,8 +524,23 @@ final class HttpCacheHandler extends ChannelInboundHandlerAdapter {
     if (blob.isEmpty()) {
       return false;
     }
+    HttpCache.FileBlob file = blob.get();
+    if (file.digest().sizeBytes() > HttpCache.READ_LIMIT) {
+      metrics.lookup(RequestPath.Kind.CAS, true);
+      sendFile(ex, file);
+      return true;
+    }
+    ByteBuf body;
+    try {
+      body = readExactly(file);
+    } catch (IOException e) {
+      return false; // the blocking path tries again and reports what fails
+    }
+    if (body == null) {
+      return false; // damaged: the blocking path has the store drop it
+    }
     metrics.lookup(RequestPath.Kind.CAS, true);
-    sendFile(ex, blob.get());
+    respondBlob(ex, body);
     return true;
   }
 
@@ -574,22 +587,20 @@ final class HttpCacheHandler extends ChannelInboundHandlerAdapter {
    */
   private void sendFile(Exchange ex, HttpCache.FileBlob file) {
     long size = file.digest().sizeBytes();
-    if (size <= READ_LIMIT) {
+    if (size <= HttpCache.READ_LIMIT) {
       ByteBuf body;
       try {
-        body = readWhole(file);
+        body = readExactly(file);
+        if (body == null) {
+          throw new IOException("its file is no longer " + size + " bytes long");
+        }
       } catch (IOException e) {
         LOG.log(Level.WARNING, "reading blob " + file.digest() + " failed", e);
         respondText(ex, HttpResponseStatus.INTERNAL_SERVER_ERROR,
             "reading blob " + file.digest() + " failed: " + e.getMessage());
         return;
       }
-      FullHttpResponse response = new DefaultFullHttpResponse(
-          HttpVersion.HTTP_1_1, HttpResponseStatus.OK, body);
-      response.headers()
-          .set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_OCTET_STREAM)
-          .set(HttpHeaderNames.CONTENT_LENGTH, size);
-      respond(ex, response);
+      respondBlob(ex, body);
       return;
     }
     ctx.write(blobHeaders(ex, size));
@@ -599,25 +610,47 @@ final class HttpCacheHandler extends ChannelInboundHandlerAdapter {
   }
 
   /**
-   * Reads a small blob's whole file (whose size was checked on open) and closes it. A file that
-   * ends early (it cannot, being immutable) is an error, never a short answer.
+   * Reads a small blob's whole file and closes it; null if the file does not hold exactly the
+   * digest's size. This read is the size check of a blob {@link HttpCache#openIndexed} opened
+   * (no {@code fstat}): it asks for one byte more than the size, so a longer file fills the
+   * buffer, and a shorter one ends early. A regular file's read returns less than asked only at
+   * its end (POSIX), so getting exactly the size means the file ends there.
    */
-  private ByteBuf readWhole(HttpCache.FileBlob file) throws IOException {
+  private ByteBuf readExactly(HttpCache.FileBlob file) throws IOException {
     int size = (int) file.digest().sizeBytes();
-    ByteBuf body = ctx.alloc().ioBuffer(size);
+    int want = size + 1;
+    ByteBuf body = ctx.alloc().ioBuffer(want);
     try (FileChannel channel = file.channel()) {
-      while (body.writerIndex() < size) {
-        int n = body.writeBytes(channel, body.writerIndex(), size - body.writerIndex());
+      int got = 0;
+      while (got < want) {
+        int n = body.writeBytes(channel, got, want - got);
         if (n < 0) {
-          throw new IOException("blob " + file.digest() + ": file ended after "
-              + body.writerIndex() + " bytes");
+          break;
         }
+        got += n;
+        if (got == size) {
+          break; // a short read: the end of the file
+        }
+      }
+      if (got != size) {
+        body.release();
+        return null;
       }
       return body;
     } catch (IOException | RuntimeException e) {
       body.release();
       throw e;
     }
+  }
+
+  /** A whole blob from memory: headers and body go out in one write. */
+  private void respondBlob(Exchange ex, ByteBuf body) {
+    FullHttpResponse response = new DefaultFullHttpResponse(
+        HttpVersion.HTTP_1_1, HttpResponseStatus.OK, body);
+    response.headers()
+        .set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_OCTET_STREAM)
+        .set(HttpHeaderNames.CONTENT_LENGTH, body.readableBytes());
+    respond(ex, response);
   }
 
   /**

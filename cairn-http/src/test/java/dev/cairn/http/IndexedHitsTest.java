@@ -127,7 +127,7 @@ class IndexedHitsTest {
 
   @Test
   void blobsEitherSideOfTheReadLimit_areExact() throws Exception {
-    int limit = HttpCacheHandler.READ_LIMIT;
+    int limit = HttpCache.READ_LIMIT;
     try (RawHttp raw = new RawHttp(server.address())) {
       for (int size : new int[] {1, limit - 1, limit, limit + 1}) {
         byte[] data = randomBytes(size, size);
@@ -144,12 +144,17 @@ class IndexedHitsTest {
 
   @Test
   void truncatedBlobFile_isNotServed_andTheStoreDropsIt() throws Exception {
-    byte[] data = randomBytes(10_000, 3);
+    truncatedBlobFile_isNotServed(10_000); // read whole: the read checks the size
+    truncatedBlobFile_isNotServed(HttpCache.READ_LIMIT + 10_000); // sent by sendfile after fstat
+  }
+
+  private void truncatedBlobFile_isNotServed(int size) throws Exception {
+    byte[] data = randomBytes(size, 3);
     Digest d = store.put(data);
     Path file = store.blobPath(d);
     Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
     try (FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE)) {
-      ch.truncate(5_000);
+      ch.truncate(size - 5_000);
     }
     try (RawHttp raw = new RawHttp(server.address())) {
       raw.send(get(d.hash()));
@@ -164,7 +169,13 @@ class IndexedHitsTest {
 
   @Test
   void blobFileLongerThanItsDigest_isNotServed() throws Exception {
-    byte[] data = randomBytes(4096, 4);
+    blobFileLongerThanItsDigest_isNotServed(4096);
+    blobFileLongerThanItsDigest_isNotServed(HttpCache.READ_LIMIT);
+    blobFileLongerThanItsDigest_isNotServed(HttpCache.READ_LIMIT + 1);
+  }
+
+  private void blobFileLongerThanItsDigest_isNotServed(int size) throws Exception {
+    byte[] data = randomBytes(size, 4);
     Digest d = store.put(data);
     Path file = store.blobPath(d);
     Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
