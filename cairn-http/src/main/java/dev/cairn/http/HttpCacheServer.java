@@ -41,13 +41,14 @@ import java.util.function.Supplier;
  * a blob's size is found from its hash alone, and how action-cache keys are formed.
  *
  * <p>Blob bytes never live on the heap: uploads stream into the store through a bounded pipe
- * (the socket is not read while the store is behind), downloads go from the blob's file with
- * {@code sendfile(2)} when {@link BlobFiles} is given, else in chunks paced by the socket. So heap
- * use does not grow with blob size. {@code PUT} needs a Content-Length (the size is part of the
+ * (the socket is not read while the store is behind), downloads go from the blob's file when
+ * {@link BlobFiles} is given (blobs up to 64 KiB read into one pooled direct buffer, larger ones
+ * with {@code sendfile(2)}), else in chunks paced by the socket. So heap use does not grow with
+ * blob size. {@code PUT} needs a Content-Length (the size is part of the
  * digest): without one it is answered 411.
  *
- * <p>Runs on Netty's NIO transport (event loops for I/O, a virtual thread per store call). Start
- * once, close once; thread-safe.
+ * <p>Runs on Netty's NIO transport: event loops for I/O and for CAS hits the disk store's index
+ * knows, a virtual thread for every other store call. Start once, close once; thread-safe.
  */
 public final class HttpCacheServer implements AutoCloseable {
   /** How long {@link #close} lets requests in flight finish before cutting them off. */
