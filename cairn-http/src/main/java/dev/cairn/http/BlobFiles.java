@@ -4,6 +4,7 @@ import dev.cairn.core.digest.Digest;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Optional;
+import java.util.function.Function;
 
 /**
  * Direct access to a store that keeps one read-only file per blob (the disk store): it lets the
@@ -11,9 +12,13 @@ import java.util.Optional;
  * file with {@code sendfile(2)} instead of copying it through the heap. Thread-safe.
  *
  * <p>The wiring passes the disk store's methods: {@code BlobFiles.of(disk::findByHash,
- * disk::pathOf)}.
+ * disk::pathOf, disk::findIndexedByHash, disk::blobPath)}. With {@link #findIndexed} the server
+ * answers hits on its event loop, without handing the request to another thread.
  */
 public interface BlobFiles {
+
+  /** A stored blob and the read-only file that holds it (which eviction may remove at any time). */
+  record BlobFile(Digest digest, Path path) {}
 
   /** The digest of the stored blob with this hash (a valid lowercase hex hash), if any. */
   Optional<Digest> findByHash(String hash) throws IOException;
@@ -21,13 +26,38 @@ public interface BlobFiles {
   /** The read-only file holding the blob, if the store has it. */
   Optional<Path> pathOf(Digest digest) throws IOException;
 
+  /**
+   * The blob with this hash (a valid lowercase hex hash, not the empty blob's) and its file,
+   * answered from memory alone: never waits for the disk or a lock, so an event loop may call it.
+   * Empty means "not known without waiting", not "absent": ask {@link #findByHash} where waiting
+   * is allowed. Counts as a use, like {@link #findByHash}. Without such a probe, always empty.
+   */
+  default Optional<BlobFile> findIndexed(String hash) {
+    return Optional.empty();
+  }
+
   /** A blob lookup that may fail with an {@link IOException}. */
   @FunctionalInterface
   interface Lookup<K, V> {
     Optional<V> find(K key) throws IOException;
   }
 
+  /** Blob files without a memory-only probe: every lookup goes through {@code findByHash}. */
   static BlobFiles of(Lookup<String, Digest> findByHash, Lookup<Digest, Path> pathOf) {
+    return of(findByHash, pathOf, hash -> Optional.empty(), digest -> {
+      throw new IllegalStateException("no digest was found in memory");
+    });
+  }
+
+  /**
+   * Blob files with a memory-only probe: {@code findIndexedByHash} answers from memory without
+   * waiting, and {@code fileOf} names a found blob's file without asking the store again.
+   */
+  static BlobFiles of(
+      Lookup<String, Digest> findByHash,
+      Lookup<Digest, Path> pathOf,
+      Function<String, Optional<Digest>> findIndexedByHash,
+      Function<Digest, Path> fileOf) {
     return new BlobFiles() {
       @Override
       public Optional<Digest> findByHash(String hash) throws IOException {
@@ -37,6 +67,11 @@ public interface BlobFiles {
       @Override
       public Optional<Path> pathOf(Digest digest) throws IOException {
         return pathOf.find(digest);
+      }
+
+      @Override
+      public Optional<BlobFile> findIndexed(String hash) {
+        return findIndexedByHash.apply(hash).map(d -> new BlobFile(d, fileOf.apply(d)));
       }
     };
   }

@@ -17,7 +17,9 @@ import java.util.Optional;
 
 /**
  * The stores as the HTTP cache protocol sees them: blobs and action results named by a hash
- * alone. Blocking; called on virtual threads. Thread-safe.
+ * alone. Thread-safe. Blocking, called on virtual threads, except {@link #findIndexed} and
+ * {@link #openIndexed}, which answer the common case (a hit in the disk store's index, a file in
+ * the page cache) on the event loop and leave everything else to the blocking methods.
  *
  * <p><b>Finding a blob's size.</b> {@code GET /cas/<hash>} carries no size, but a {@link Digest}
  * needs one. With {@link BlobFiles} (the disk store) the store itself answers by hash, from its
@@ -34,6 +36,13 @@ import java.util.Optional;
 final class HttpCache {
   /** How many hash-to-size hints are kept when the store cannot look up by hash (~2 MiB). */
   static final int HASH_SIZE_INDEX_CAPACITY = 16_384;
+
+  /**
+   * Blobs up to this size are read whole and sent from memory with their headers in one write;
+   * larger ones go by {@code sendfile(2)}. Reading whole is also how {@link #openIndexed}'s small
+   * blobs get their size checked.
+   */
+  static final int READ_LIMIT = 64 << 10;
 
   /** An open blob to send: its file (zero-copy) or a stream. The receiver closes it. */
   sealed interface Blob extends AutoCloseable {
@@ -62,6 +71,7 @@ final class HttpCache {
   private final Optional<BlobFiles> files;
   private final HashSizeIndex sizes = new HashSizeIndex(HASH_SIZE_INDEX_CAPACITY);
   private final Digest empty;
+  private final OpenDirectories directories = new OpenDirectories();
 
   HttpCache(BlobStore cas, ActionCache actionCache, Optional<BlobFiles> files) {
     this.cas = Objects.requireNonNull(cas, "cas");
@@ -89,6 +99,53 @@ final class HttpCache {
       return Optional.empty();
     }
     return hint;
+  }
+
+  /**
+   * {@link #find} from memory alone, for the event loop: the digest of a blob the store's index
+   * holds, or of the empty blob. Empty means "ask {@link #find}", not "absent".
+   */
+  Optional<Digest> findIndexed(String hash) {
+    if (hash.equals(empty.hash())) {
+      return Optional.of(empty);
+    }
+    return files.flatMap(f -> f.findIndexed(hash)).map(BlobFiles.BlobFile::digest);
+  }
+
+  /**
+   * {@link #open} without waiting, for the event loop: a blob the store's index holds, its file
+   * opened (an {@code openat(2)} of a file whose inode is normally cached). A file larger than
+   * {@link #READ_LIMIT} is checked here to have the digest's size ({@code fstat(2)}), as the
+   * store's own read path checks it; a smaller one is not, and <b>the caller must</b> check it
+   * by reading the whole file (one byte more than the size is asked for). Empty means "ask
+   * {@link #open}": a miss, a blob only the disk knows of, the empty blob (no file), an evicted
+   * file, or a damaged one, which {@link #open} then drops through the store.
+   */
+  Optional<FileBlob> openIndexed(String hash) {
+    Optional<BlobFiles.BlobFile> found = files.flatMap(f -> f.findIndexed(hash));
+    if (found.isEmpty() || found.get().digest().sizeBytes() == 0) {
+      return Optional.empty();
+    }
+    Digest digest = found.get().digest();
+    FileChannel channel;
+    try {
+      channel = directories.open(hash, found.get().path());
+    } catch (IOException | RuntimeException e) {
+      return Optional.empty(); // evicted in between, or worse: open() finds out and says which
+    }
+    try {
+      if (digest.sizeBytes() <= READ_LIMIT || channel.size() == digest.sizeBytes()) {
+        return Optional.of(new FileBlob(digest, channel));
+      }
+    } catch (IOException e) {
+      // as a wrong size: open() retries through the store, which reports it
+    }
+    try {
+      channel.close();
+    } catch (IOException e) {
+      // a read-only file: nothing was lost
+    }
+    return Optional.empty();
   }
 
   /** Opens the blob with this hash, from its file when the store has one; empty on a miss. */
@@ -122,6 +179,11 @@ final class HttpCache {
       sizes.forget(digest);
       return Optional.empty();
     }
+  }
+
+  /** Closes the directory handles {@link #openIndexed} keeps; later opens go by path. */
+  void closeDirectories() {
+    directories.close();
   }
 
   /** Stores a blob as {@link BlobStore#put} does: verified, visible only when complete. */

@@ -1,8 +1,6 @@
 package dev.cairn.http;
 
 import io.netty.handler.codec.http.QueryStringDecoder;
-import java.util.ArrayList;
-import java.util.List;
 
 /**
  * What a request URI names, validated once: a CAS blob or action-cache entry (the last two path
@@ -46,32 +44,45 @@ sealed interface RequestPath {
     if (uri.indexOf('\0') >= 0 || uri.contains("..")) {
       return new Malformed("path must not contain '..' or NUL");
     }
-    String path;
-    try {
-      path = new QueryStringDecoder(uri).path();
-    } catch (IllegalArgumentException e) {
-      return new Malformed("bad percent-encoding in path");
-    }
-    if (path.indexOf('\0') >= 0 || path.contains("..")) {
-      return new Malformed("path must not contain '..' or NUL");
-    }
-    List<String> segments = new ArrayList<>();
-    for (String s : path.split("/")) {
-      if (!s.isEmpty()) {
-        segments.add(s);
+    String path = uri;
+    // What clients send is a plain path; only decode when there is something to decode.
+    if (uri.indexOf('%') >= 0 || uri.indexOf('?') >= 0 || uri.indexOf('#') >= 0) {
+      try {
+        path = new QueryStringDecoder(uri).path();
+      } catch (IllegalArgumentException e) {
+        return new Malformed("bad percent-encoding in path");
+      }
+      if (path.indexOf('\0') >= 0 || path.contains("..")) {
+        return new Malformed("path must not contain '..' or NUL");
       }
     }
-    if (segments.size() == 1 && segments.getFirst().equals("healthz")) {
+    // The last two non-empty segments, and whether there are 1, 2 or more of them.
+    String last = null;
+    String beforeLast = null;
+    int segments = 0;
+    for (int end = path.length(); end > 0 && segments < 3; ) {
+      int slash = path.lastIndexOf('/', end - 1);
+      if (slash < end - 1) {
+        String segment = path.substring(slash + 1, end);
+        if (segments == 0) {
+          last = segment;
+        } else if (segments == 1) {
+          beforeLast = segment;
+        }
+        segments++;
+      }
+      end = slash;
+    }
+    if (segments == 1 && last.equals("healthz")) {
       return new Health();
     }
-    if (segments.size() == 1 && segments.getFirst().equals("metrics")) {
+    if (segments == 1 && last.equals("metrics")) {
       return new Metrics();
     }
-    if (segments.size() >= 2) {
-      String kindSegment = segments.get(segments.size() - 2);
+    if (segments >= 2) {
       for (Kind kind : Kind.values()) {
-        if (kind.segment().equals(kindSegment)) {
-          String hash = segments.getLast();
+        if (kind.segment().equals(beforeLast)) {
+          String hash = last;
           return isHash(hash)
               ? new Key(kind, hash)
               : new Malformed("malformed " + kind.segment() + " key '" + abbreviate(hash)

@@ -48,7 +48,8 @@ class CcacheIT {
     server = new HttpCacheServer(
         new HttpCacheConfig(new InetSocketAddress("127.0.0.1", 0), 1L << 30, Duration.ofSeconds(30)),
         store, new CompletenessCheckingActionCache(new DiskActionCache(store.root(), store), store),
-        Optional.of(BlobFiles.of(store::findByHash, store::pathOf)), registry);
+        Optional.of(BlobFiles.of(
+                store::findByHash, store::pathOf, store::findIndexedByHash, store::blobPath)), registry);
     server.start();
     source = dir.resolve("src/hello.c");
     Files.createDirectories(source.getParent());

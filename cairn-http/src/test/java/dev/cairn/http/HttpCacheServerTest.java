@@ -63,7 +63,8 @@ class HttpCacheServerTest {
         new HttpCacheConfig(new InetSocketAddress("127.0.0.1", 0), maxUpload, Duration.ofSeconds(30)),
         store,
         new CompletenessCheckingActionCache(new DiskActionCache(store.root(), store), store),
-        Optional.of(BlobFiles.of(store::findByHash, store::pathOf)),
+        Optional.of(BlobFiles.of(
+                store::findByHash, store::pathOf, store::findIndexedByHash, store::blobPath)),
         registry);
     server.start();
   }

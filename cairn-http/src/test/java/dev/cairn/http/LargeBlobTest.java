@@ -44,7 +44,8 @@ class LargeBlobTest {
         HttpCacheServer server = new HttpCacheServer(
             new HttpCacheConfig(new InetSocketAddress("127.0.0.1", 0), 2 * GIB, Duration.ofSeconds(60)),
             store, new CompletenessCheckingActionCache(new DiskActionCache(storeDir, store), store),
-            Optional.of(BlobFiles.of(store::findByHash, store::pathOf)),
+            Optional.of(BlobFiles.of(
+                store::findByHash, store::pathOf, store::findIndexedByHash, store::blobPath)),
             new PrometheusMeterRegistry(PrometheusConfig.DEFAULT))) {
       server.start();
       Digest digest = PatternStream.digest(GIB, 42);

@@ -17,6 +17,21 @@ class RequestPathTest {
   }
 
   @Test
+  void emptySegments_areIgnored() {
+    RequestPath.Key key = new RequestPath.Key(RequestPath.Kind.CAS, HASH);
+    assertThat(RequestPath.parse("//cas//" + HASH + "/")).isEqualTo(key);
+    assertThat(RequestPath.parse("cas/" + HASH)).isEqualTo(key);
+    assertThat(RequestPath.parse("/p//q/cas/" + HASH + "//")).isEqualTo(key);
+    assertThat(RequestPath.parse("/cas/" + HASH + "#frag")).isEqualTo(key);
+    assertThat(RequestPath.parse("/c%61s/" + HASH)).isEqualTo(key);
+    assertThat(RequestPath.parse("//healthz/")).isInstanceOf(RequestPath.Health.class);
+    assertThat(RequestPath.parse("/metrics?x=1")).isInstanceOf(RequestPath.Metrics.class);
+    assertThat(RequestPath.parse("/" + HASH)).isInstanceOf(RequestPath.Unknown.class);
+    assertThat(RequestPath.parse("")).isInstanceOf(RequestPath.Unknown.class);
+    assertThat(RequestPath.parse("///")).isInstanceOf(RequestPath.Unknown.class);
+  }
+
+  @Test
   void healthAndMetrics_areExactPaths() {
     assertThat(RequestPath.parse("/healthz")).isInstanceOf(RequestPath.Health.class);
     assertThat(RequestPath.parse("/metrics")).isInstanceOf(RequestPath.Metrics.class);

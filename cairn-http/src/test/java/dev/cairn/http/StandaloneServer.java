@@ -26,7 +26,8 @@ public final class StandaloneServer {
       var ac = new CompletenessCheckingActionCache(new DiskActionCache(store.root(), store), store);
       var config = new HttpCacheConfig(new InetSocketAddress("127.0.0.1", 0), maxStore, Duration.ofMinutes(2));
       try (HttpCacheServer files = new HttpCacheServer(config, store, ac,
-              Optional.of(BlobFiles.of(store::findByHash, store::pathOf)),
+              Optional.of(BlobFiles.of(
+                store::findByHash, store::pathOf, store::findIndexedByHash, store::blobPath)),
               new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
           HttpCacheServer streams = new HttpCacheServer(config, store, ac,
               Optional.of(BlobFiles.of(store::findByHash, digest -> Optional.empty())),

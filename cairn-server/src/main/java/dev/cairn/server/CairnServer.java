@@ -63,7 +63,8 @@ public final class CairnServer implements AutoCloseable {
           stores.backends(), uploads, List.of(new FetchService(assets), new PushService(assets)),
           registry);
       Optional<BlobFiles> files = stores.disk(DigestFunction.SHA256)
-          .map(disk -> BlobFiles.of(disk::findByHash, disk::pathOf));
+          .map(disk -> BlobFiles.of(
+              disk::findByHash, disk::pathOf, disk::findIndexedByHash, disk::blobPath));
       HttpCacheServer http = new HttpCacheServer(
           new HttpCacheConfig(config.httpListen(), config.maxUploadBytes(), Duration.ofMinutes(5)),
           stores.cas(DigestFunction.SHA256), stores.actionCache(DigestFunction.SHA256), files, registry);

@@ -92,10 +92,11 @@ final class BlobIndex {
   }
 
   /**
-   * The entry whose hash is that of {@code probe} whatever its size, marked most recently used;
-   * null if none. (Slots depend on the hash alone, so this is one probe run, like {@link #find}.)
+   * The size of the entry whose hash is that of {@code probe} whatever its size, marked most
+   * recently used; -1 if none. (Slots depend on the hash alone, so this is one probe run, like
+   * {@link #find}.) The caller already has the hash's text, so none is built here.
    */
-  Digest touchByHash(Digest probe) {
+  long touchByHash(Digest probe) {
     long h0 = word(probe, 0);
     long h1 = word(probe, 1);
     long h2 = word(probe, 2);
@@ -103,13 +104,13 @@ final class BlobIndex {
     for (int slot = slotOf(h0); ; slot = (slot + 1) & mask) {
       int v = table[slot];
       if (v == 0) {
-        return null;
+        return -1;
       }
       int id = v - 1;
       int b = id * 4;
       if (hashes[b] == h0 && hashes[b + 1] == h1 && hashes[b + 2] == h2 && hashes[b + 3] == h3) {
         moveToTail(id);
-        return digestOf(id);
+        return sizes[id];
       }
     }
   }

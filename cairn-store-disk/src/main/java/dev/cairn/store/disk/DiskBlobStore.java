@@ -218,9 +218,9 @@ public final class DiskBlobStore implements BlobStore {
     }
     lock.lock();
     try {
-      Digest found = index.touchByHash(probe);
-      if (found != null) {
-        return Optional.of(found);
+      long size = index.touchByHash(probe);
+      if (size >= 0) {
+        return Optional.of(new Digest(hash, size));
       }
     } finally {
       lock.unlock();
@@ -244,6 +244,45 @@ public final class DiskBlobStore implements BlobStore {
       }
     }
     return Optional.empty();
+  }
+
+  /**
+   * {@link #findByHash} from the in-memory index alone, for a caller that must not wait (a
+   * network event loop): it never touches the disk, and waits for the store's lock only a few
+   * microseconds, spinning (another reader may hold it), never parking. Empty means "not known
+   * without waiting": the blob may still be stored (by another process, or a writer held the
+   * lock), so ask {@link #findByHash} where waiting is allowed. Counts as a use.
+   *
+   * @throws IllegalArgumentException if {@code hash} is not a valid lowercase hex hash
+   */
+  public Optional<Digest> findIndexedByHash(String hash) {
+    Digest probe = new Digest(hash, 0); // validates the hash
+    if (hash.equals(empty.hash())) {
+      return Optional.of(empty);
+    }
+    if (!tryLockBriefly()) {
+      return Optional.empty(); // a writer holds it, maybe while renaming, evicting or syncing
+    }
+    try {
+      long size = index.touchByHash(probe);
+      return size >= 0 ? Optional.of(new Digest(hash, size)) : Optional.empty();
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /**
+   * Takes the lock if it is free or freed within a few microseconds: readers on other event loops
+   * hold it for well under a microsecond, a writer may hold it across a rename or an eviction.
+   */
+  private boolean tryLockBriefly() {
+    for (int i = 0; i < 100; i++) {
+      if (lock.tryLock()) {
+        return true;
+      }
+      Thread.onSpinWait();
+    }
+    return false;
   }
 
   @Override
@@ -638,7 +677,12 @@ public final class DiskBlobStore implements BlobStore {
     }
   }
 
-  Path blobPath(Digest digest) {
+  /**
+   * The file that holds the blob if it is stored, named without asking the index (unlike {@link
+   * #pathOf}): for a caller that just found the digest, and opens the file knowing it may have
+   * been evicted since. The empty blob has no file.
+   */
+  public Path blobPath(Digest digest) {
     String hash = digest.hash();
     return casDir.resolve(hash.substring(0, 2)).resolve(hash + "-" + digest.sizeBytes());
   }

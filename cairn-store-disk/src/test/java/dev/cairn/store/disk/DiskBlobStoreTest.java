@@ -313,6 +313,33 @@ class DiskBlobStoreTest extends BlobStoreContractTest {
   }
 
   @Test
+  void findIndexedByHash_answersFromTheIndexAlone_andCountsAsUse() throws IOException {
+    Path root = dir.resolve("indexed");
+    DiskBlobStore other = open(DiskStoreConfig.at(root));
+    DiskBlobStore s = open(DiskStoreConfig.at(root));
+    byte[] data = randomBytes(1234, 71);
+    Digest d = s.put(data);
+    Digest older = s.put(randomBytes(10, 72));
+    assertThat(s.findIndexedByHash(d.hash())).contains(d);
+    assertThat(Files.readAllBytes(s.blobPath(d))).isEqualTo(data);
+    assertThat(s.findIndexedByHash(digestOf(new byte[] {1, 2, 3}).hash())).isEmpty();
+    assertThat(s.findIndexedByHash(s.digestFunction().emptyDigest().hash()))
+        .contains(s.digestFunction().emptyDigest());
+    assertThatThrownBy(() -> s.findIndexedByHash("ABC")).isInstanceOf(IllegalArgumentException.class);
+
+    // Another process's blob is on disk but not in this index: only findByHash looks there.
+    assertThat(other.findIndexedByHash(d.hash())).isEmpty();
+    assertThat(other.findByHash(d.hash())).contains(d);
+    assertThat(other.findIndexedByHash(d.hash())).contains(d);
+
+    s.findIndexedByHash(older.hash());
+    s.gc(older.sizeBytes()); // the lookup made `older` the most recently used: d goes first
+    assertThat(s.findMissing(List.of(d, older))).containsExactly(d);
+    other.close();
+    store = s;
+  }
+
+  @Test
   void digestFunctions_keepSeparateDirectories() throws IOException {
     Path root = dir.resolve("both");
     DiskBlobStore sha = open(DiskStoreConfig.at(root));
