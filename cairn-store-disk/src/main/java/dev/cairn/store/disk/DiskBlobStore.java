@@ -23,6 +23,7 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collection;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -87,6 +88,7 @@ public final class DiskBlobStore implements BlobStore {
   private final ReentrantLock lock = new ReentrantLock();
   private final BlobIndex index; // guarded by lock
   private final ShardClock shards;
+  private final long[] savedShardTimes; // what the snapshot read at open vouched for
   private final long changesAtOpen; // index.changes() once the LRU snapshot was replayed
   private volatile long maxSizeBytes;
   private boolean closed; // guarded by lock
@@ -94,7 +96,8 @@ public final class DiskBlobStore implements BlobStore {
   private final AtomicLong tempCounter = new AtomicLong();
   private final List<EvictionListener> evictionListeners = new CopyOnWriteArrayList<>();
 
-  private DiskBlobStore(DiskStoreConfig config, long maxSizeBytes, BlobIndex index, ShardClock shards) {
+  private DiskBlobStore(DiskStoreConfig config, long maxSizeBytes, BlobIndex index, ShardClock shards,
+      long[] savedShardTimes) {
     this.root = config.root();
     this.function = config.digestFunction();
     this.casDir = root.resolve("cas").resolve(function.cliName());
@@ -105,6 +108,7 @@ public final class DiskBlobStore implements BlobStore {
     this.maxSizeBytes = maxSizeBytes;
     this.index = index;
     this.shards = shards;
+    this.savedShardTimes = savedShardTimes;
     this.changesAtOpen = index.changes();
   }
 
@@ -131,9 +135,22 @@ public final class DiskBlobStore implements BlobStore {
     cleanTemp(root.resolve("tmp"));
     Path lru = lruFile(root, config.digestFunction());
     ShardClock shards = ShardClock.systemClock(cas);
-    BlobIndex index = IndexScan.scan(cas, LruSnapshot.entries(lru), shards);
-    LruSnapshot.replay(lru, index);
-    DiskBlobStore store = new DiskBlobStore(config, max, index, shards);
+    // Shards whose time is still the one the snapshot was saved with are taken from the snapshot;
+    // only the others are listed.
+    long[] saved = LruSnapshot.shardTimes(lru);
+    boolean[] trusted = new boolean[256];
+    for (int s = 0; s < 256; s++) {
+      if (saved[s] != ShardClock.UNKNOWN) {
+        ShardClock.Reading now = shards.read(s);
+        if (now.exists() && now.settled() && now.mtime() == saved[s]) {
+          trusted[s] = true;
+          shards.markVerified(now);
+        }
+      }
+    }
+    BlobIndex index = IndexScan.scan(cas, LruSnapshot.entries(lru), shards, trusted);
+    LruSnapshot.replay(lru, index, trusted);
+    DiskBlobStore store = new DiskBlobStore(config, max, index, shards, saved);
     store.evictTo(max);
     return store;
   }
@@ -154,8 +171,10 @@ public final class DiskBlobStore implements BlobStore {
         return;
       }
       closed = true;
-      if (index.changes() != changesAtOpen) { // else the snapshot already says it all
-        LruSnapshot.save(index, lruFile(root, function));
+      long[] times = shards.exactTimes();
+      // Saved again only if it would say something new: another order, or other shards vouched for.
+      if (index.changes() != changesAtOpen || !Arrays.equals(times, savedShardTimes)) {
+        LruSnapshot.save(index, times, lruFile(root, function));
       }
     } finally {
       lock.unlock();
@@ -379,7 +398,7 @@ public final class DiskBlobStore implements BlobStore {
         trusted[s] = true;
       } else if (before.settled() && (long) perShardCount[s] * LIST_RATIO >= perShard) {
         adoptShard(s);
-        shards.verified(before, shards.read(s));
+        shards.verified(before, shards.read(s), false);
         trusted[s] = true;
       }
     }

@@ -32,14 +32,16 @@ final class IndexScan {
   }
 
   static BlobIndex scan(Path casDir, int expectedEntries) throws IOException {
-    return scan(casDir, expectedEntries, null);
+    return scan(casDir, expectedEntries, null, new boolean[256]);
   }
 
   /**
-   * Lists every shard into a new index. With a {@code clock}, each shard's time is read before and
-   * after its listing, so that shards nobody changed meanwhile start out verified.
+   * Lists every shard but those {@code skip} names into a new index. With a {@code clock}, each
+   * shard's time is read before and after its listing, so that shards nobody changed meanwhile
+   * start out verified.
    */
-  static BlobIndex scan(Path casDir, int expectedEntries, ShardClock clock) throws IOException {
+  static BlobIndex scan(Path casDir, int expectedEntries, ShardClock clock, boolean[] skip)
+      throws IOException {
     String[] names = casDir.toFile().list();
     if (names == null) {
       throw new IOException("cannot list the store directory " + casDir);
@@ -47,6 +49,10 @@ final class IndexScan {
     Arrays.sort(names);
     List<String> shardNames = new ArrayList<>();
     for (String name : names) {
+      int shard = ShardClock.parse(name);
+      if (shard >= 0 && skip[shard]) {
+        continue; // its blobs come from the snapshot
+      }
       if (name.length() == 2 && new File(casDir.toFile(), name).isDirectory()) {
         shardNames.add(name);
       } else {
@@ -82,7 +88,7 @@ final class IndexScan {
     try {
       ShardClock.Reading before = clock.read(s);
       Shard listed = listShard(casDir, shard);
-      clock.verified(before, clock.read(s));
+      clock.verified(before, clock.read(s), true);
       return listed;
     } catch (IOException e) {
       throw new UncheckedIOException(e);

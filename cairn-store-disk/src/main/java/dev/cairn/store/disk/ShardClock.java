@@ -29,18 +29,21 @@ final class ShardClock {
   /** How long a shard's time must lie in the past before an unchanged time is trusted. */
   static final long SETTLE_NANOS = TimeUnit.SECONDS.toNanos(2);
 
-  private static final long UNKNOWN = Long.MIN_VALUE;
+  /** The time recorded for a shard the index is not known to be complete for. */
+  static final long UNKNOWN = Long.MIN_VALUE;
   private static final long ABSENT = Long.MIN_VALUE + 1; // the shard directory does not exist
 
   private final Path casDir;
   private final LongSupplier wallClockNanos;
-  private final AtomicLongArray verified = new AtomicLongArray(256);
+  private final AtomicLongArray verified = new AtomicLongArray(256); // index holds all files
+  private final AtomicLongArray exact = new AtomicLongArray(256); // index holds just those files
 
   ShardClock(Path casDir, LongSupplier wallClockNanos) {
     this.casDir = casDir;
     this.wallClockNanos = wallClockNanos;
     for (int i = 0; i < 256; i++) {
       verified.set(i, UNKNOWN);
+      exact.set(i, UNKNOWN);
     }
   }
 
@@ -78,12 +81,42 @@ final class ShardClock {
 
   /**
    * Records that the index held every file of the shard as listed between {@code before} and
-   * {@code after}: trusted only if nothing changed in between and the time had settled.
+   * {@code after}: trusted only if nothing changed in between and the time had settled. {@code
+   * exact} if the index held nothing else of the shard either (it was built from that listing),
+   * which is what a saved snapshot may vouch for; a listing that only added files the index
+   * lacked leaves entries of files deleted meanwhile, so it is not exact.
    */
-  void verified(Reading before, Reading after) {
+  void verified(Reading before, Reading after, boolean exact) {
     if (before.settled() && before.mtime() == after.mtime()) {
       verified.set(before.shard(), before.mtime());
+      if (exact) {
+        this.exact.set(before.shard(), before.mtime());
+      }
     }
+  }
+
+  /**
+   * Trusts the shard at the time {@code now} shows, for a caller that knows the index holds every
+   * file the shard had at that time (an index snapshot saved with that time): only if settled.
+   */
+  void markVerified(Reading now) {
+    if (now.settled() && now.exists()) {
+      verified.set(now.shard(), now.mtime());
+      exact.set(now.shard(), now.mtime());
+    }
+  }
+
+  /**
+   * Per shard, the time at which the index held exactly its files, if that still holds now (one
+   * {@code stat} each), else {@link #UNKNOWN}: what a snapshot of the index can vouch for.
+   */
+  long[] exactTimes() throws IOException {
+    long[] times = new long[256];
+    for (int s = 0; s < 256; s++) {
+      Reading r = read(s);
+      times[s] = r.exists() && r.settled() && exact.get(s) == r.mtime() ? r.mtime() : UNKNOWN;
+    }
+    return times;
   }
 
   Path dir(int shard) {

@@ -275,6 +275,101 @@ class DiskBlobStoreTest extends BlobStoreContractTest {
     store = b;
   }
 
+  @Test
+  void open_takesUnchangedShardsFromTheSnapshot_andListsTheOthers() throws IOException {
+    Path root = dir.resolve("snap");
+    DiskBlobStore first = open(DiskStoreConfig.at(root));
+    Digest x = first.put(randomBytes(100, 80));
+    Digest other = first.put(blobOutsideShardOf(x, 81));
+    first.close();
+    Path cas = root.resolve("cas/sha256");
+    Path shardX = cas.resolve(x.hash().substring(0, 2));
+    Path shardOther = cas.resolve(other.hash().substring(0, 2));
+    FileTime settled = FileTime.from(Instant.now().minusSeconds(10));
+    Files.setLastModifiedTime(shardX, settled);
+    Files.setLastModifiedTime(shardOther, settled);
+    open(DiskStoreConfig.at(root)).close(); // lists both (settled now), saves their times
+
+    // A file slipped into x's shard without changing its time: the next open must not list that
+    // shard (its index comes from the snapshot), so the file goes unseen.
+    byte[] sneaky = blobInShardOf(x, 82);
+    Digest hidden = digestOf(sneaky);
+    Path hiddenFile = shardX.resolve(hidden.hash() + "-" + hidden.sizeBytes());
+    Files.write(hiddenFile, sneaky);
+    Files.setLastModifiedTime(shardX, settled);
+    // A file added to the other shard the normal way (its time changes): that shard is listed.
+    byte[] seen = blobInShardOf(other, 83);
+    Digest visible = digestOf(seen);
+    Files.write(shardOther.resolve(visible.hash() + "-" + visible.sizeBytes()), seen);
+    Files.setLastModifiedTime(shardOther, FileTime.from(Instant.now().minusSeconds(5)));
+
+    DiskBlobStore reopened = open(DiskStoreConfig.at(root));
+    assertThat(reopened.stats().blobCount()).isEqualTo(3); // x, other, visible: not hidden
+    assertThat(reopened.get(x)).isEqualTo(randomBytes(100, 80));
+    assertThat(reopened.get(visible)).isEqualTo(seen);
+    reopened.close();
+
+    // Once the shard's time moves, it is listed again and the file found.
+    Files.setLastModifiedTime(shardX, FileTime.from(Instant.now().minusSeconds(4)));
+    store = open(DiskStoreConfig.at(root));
+    assertThat(disk().stats().blobCount()).isEqualTo(4);
+    assertThat(disk().get(hidden)).isEqualTo(sneaky);
+  }
+
+  @Test
+  void open_trustsNoShardOfADamagedSnapshot() throws IOException {
+    Path root = dir.resolve("damaged");
+    DiskBlobStore first = open(DiskStoreConfig.at(root));
+    Digest x = first.put(randomBytes(100, 84));
+    first.close();
+    Path shardX = root.resolve("cas/sha256").resolve(x.hash().substring(0, 2));
+    FileTime settled = FileTime.from(Instant.now().minusSeconds(10));
+    Files.setLastModifiedTime(shardX, settled);
+    open(DiskStoreConfig.at(root)).close();
+    byte[] sneaky = blobInShardOf(x, 85);
+    Digest hidden = digestOf(sneaky);
+    Files.write(shardX.resolve(hidden.hash() + "-" + hidden.sizeBytes()), sneaky);
+    Files.setLastModifiedTime(shardX, settled);
+    Path lru = root.resolve("cas/sha256.lru");
+    byte[] snapshot = Files.readAllBytes(lru);
+    Files.write(lru, java.util.Arrays.copyOf(snapshot, snapshot.length - 3)); // torn
+
+    store = open(DiskStoreConfig.at(root));
+    assertThat(disk().stats().blobCount()).isEqualTo(2); // listed: both found
+    assertThat(disk().findMissing(List.of(x, hidden))).isEmpty();
+  }
+
+  @Test
+  void aShardWhoseFileWasDeletedBehindTheIndex_isNotVouchedFor() throws IOException {
+    Path root = dir.resolve("deleted");
+    DiskBlobStore a = open(DiskStoreConfig.at(root));
+    Digest x = a.put(randomBytes(100, 86));
+    Path shardX = root.resolve("cas/sha256").resolve(x.hash().substring(0, 2));
+    Files.setLastModifiedTime(shardX, FileTime.from(Instant.now().minusSeconds(10)));
+    DiskBlobStore b = open(DiskStoreConfig.at(root)); // lists x's shard: exact
+    a.close();
+    // Another process deletes x's file; b's index still names it. A later findMissing relists the
+    // shard (settled, and cheaper than a lookup), which adds what is new but cannot take x out.
+    Files.setPosixFilePermissions(shardX, PosixFilePermissions.fromString("rwxr-xr-x"));
+    Files.delete(shardX.resolve(x.hash() + "-" + x.sizeBytes()));
+    Files.setLastModifiedTime(shardX, FileTime.from(Instant.now().minusSeconds(5)));
+    b.findMissing(List.of(digestOf(blobInShardOf(x, 87))));
+    b.close(); // must not vouch for x's shard: its index is no longer exactly the files
+
+    store = open(DiskStoreConfig.at(root));
+    assertThat(disk().findMissing(List.of(x))).containsExactly(x);
+  }
+
+  /** Random bytes whose SHA-256 falls in another shard directory than {@code digest}. */
+  private byte[] blobOutsideShardOf(Digest digest, int seed) {
+    for (int i = 0; ; i++) {
+      byte[] data = randomBytes(100, seed * 1000 + i);
+      if (!digestOf(data).hash().startsWith(digest.hash().substring(0, 2))) {
+        return data;
+      }
+    }
+  }
+
   /** Random bytes whose SHA-256 falls in the same shard directory as {@code digest}. */
   private byte[] blobInShardOf(Digest digest, int seed) {
     for (int i = 0; ; i++) {
