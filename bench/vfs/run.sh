@@ -67,5 +67,33 @@ echo "warm store:  median $(printf '%s\n' "${warm[@]}" | median) ms (runs: ${war
 t0=$(now_ms)
 ./cairn --version >/dev/null
 echo "(launcher + JVM start alone, cairn --version: $(($(now_ms) - t0)) ms)"
+echo
+
+# 3b: like for like: one fresh JVM per import (same flags, no AOT cache for either), warm store,
+# alternating: what `cairn import` runs (MerkleTreeBuilder) vs the Directory API
+# (OsDirectory.open(DIR, store).snapshot()). Both must give the same root digest.
+bench_jar="$root/bench/target/benchmarks.jar"
+if [[ -f "$bench_jar" ]]; then
+  echo "== 3b. fresh JVM per import, warm store: MerkleTreeBuilder (cairn import) vs OsDirectory =="
+  echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
+  one() { "$java" -XX:+UseSerialGC -cp "$bench_jar" dev.cairn.bench.ImportMain "$@" "$work/cli-warm" "$src" 2>/dev/null; }
+  root_builder="$(one)"
+  root_os="$(one --os-directory)"
+  [[ "$root_builder" == "$root_os" ]] || { echo "different roots: $root_builder vs $root_os" >&2; exit 1; }
+  echo "same root: $root_builder"
+  builder=()
+  osdir=()
+  for ((i = 0; i < import_runs; i++)); do
+    t0=$(now_ms); one >/dev/null; builder+=($(($(now_ms) - t0)))
+    t0=$(now_ms); one --os-directory >/dev/null; osdir+=($(($(now_ms) - t0)))
+  done
+  b="$(printf '%s\n' "${builder[@]}" | median)"
+  o="$(printf '%s\n' "${osdir[@]}" | median)"
+  echo "MerkleTreeBuilder: median $b ms (runs: ${builder[*]})"
+  echo "OsDirectory:       median $o ms (runs: ${osdir[*]})"
+  echo "OsDirectory / MerkleTreeBuilder: $(awk -v o="$o" -v b="$b" 'BEGIN {printf "%.2f", o / b}')"
+else
+  echo "(3b skipped: build bench/target/benchmarks.jar with ./mvnw -o -B -q -DskipTests -DskipITs -pl bench -am package)"
+fi
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "uptime: $(uptime)"
