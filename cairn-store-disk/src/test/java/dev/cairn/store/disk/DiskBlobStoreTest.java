@@ -360,21 +360,20 @@ class DiskBlobStoreTest extends BlobStoreContractTest {
     assertThat(disk().findMissing(List.of(x))).containsExactly(x);
   }
 
-  /** Random bytes whose SHA-256 falls in another shard directory than {@code digest}. */
-  private byte[] blobOutsideShardOf(Digest digest, int seed) {
-    for (int i = 0; ; i++) {
-      byte[] data = randomBytes(100, seed * 1000 + i);
-      if (!digestOf(data).hash().startsWith(digest.hash().substring(0, 2))) {
-        return data;
-      }
-    }
-  }
-
   /** Random bytes whose SHA-256 falls in the same shard directory as {@code digest}. */
   private byte[] blobInShardOf(Digest digest, int seed) {
+    return blobWhoseShard(digest, seed, true);
+  }
+
+  /** Random bytes whose SHA-256 falls in another shard directory than {@code digest}. */
+  private byte[] blobOutsideShardOf(Digest digest, int seed) {
+    return blobWhoseShard(digest, seed, false);
+  }
+
+  private byte[] blobWhoseShard(Digest digest, int seed, boolean same) {
     for (int i = 0; ; i++) {
       byte[] data = randomBytes(100, seed * 1000 + i);
-      if (digestOf(data).hash().startsWith(digest.hash().substring(0, 2))) {
+      if (digestOf(data).hash().startsWith(digest.hash().substring(0, 2)) == same) {
         return data;
       }
     }
