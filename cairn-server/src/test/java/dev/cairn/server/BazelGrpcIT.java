@@ -43,6 +43,14 @@ class BazelGrpcIT {
       assertThat(Files.readString(ws.workspace.resolve("bazel-bin/a/b/two.txt"))).isEqualTo("plain two\n");
       assertThat(Files.size(ws.workspace.resolve("bazel-bin/big.bin"))).isEqualTo(3_000_000 + "plain\n".length());
     }
+    // Bazel's calls are timed on /metrics by method and status code.
+    String metrics = new String(java.net.http.HttpClient.newHttpClient().send(
+        java.net.http.HttpRequest.newBuilder(java.net.URI.create(
+            "http://127.0.0.1:" + server.httpAddress().getPort() + "/metrics")).build(),
+        java.net.http.HttpResponse.BodyHandlers.ofByteArray()).body());
+    assertThat(metrics)
+        .containsPattern("cairn_grpc_requests_seconds_count\\{code=\"OK\",method=\"ActionCache/GetActionResult\"} [1-9]")
+        .containsPattern("cairn_grpc_requests_seconds_count\\{code=\"OK\",method=\"ContentAddressableStorage/FindMissingBlobs\"} [1-9]");
   }
 
   @Test
