@@ -3,6 +3,7 @@
 # "Directory API (cairn-vfs)" in docs/PERFORMANCE.md for results.
 #
 #   bench/vfs/run.sh [runs] [import-runs]     (defaults: 11 and 5)
+#   ONLY=3b bench/vfs/run.sh ...              only the fresh-JVM import comparison (3b)
 #
 # Needs the shaded jar: ./mvnw -o -B -q -DskipTests -pl cairn-cli -am package
 # All scratch data lives under /var/tmp/vfsbench.* and is deleted on exit.
@@ -26,20 +27,23 @@ echo "commit: $(git -C "$root" rev-parse --short HEAD)  date: $(date -u +%FT%TZ)
 echo "uptime: $(uptime)"
 echo
 
+only="${ONLY:-}"
 # 1 and 2: CasDirectory copy+snapshot, OverlayDirectory write+snapshot.
-"$java" -cp "$jar" bench/vfs/VfsBench.java tree "$work/tree" "$runs"
-echo
+if [[ -z "$only" ]]; then
+  "$java" -cp "$jar" bench/vfs/VfsBench.java tree "$work/tree" "$runs"
+  echo
+fi
 
 # 3: import of a real source tree (the JDK's src.zip), in-process and through the launcher.
 src="$work/src"
 mkdir -p "$src"
 unzip -q "$JAVA_HOME/lib/src.zip" -d "$src"
 echo "source tree: $(find "$src" -type f | wc -l) files, $(du -sh "$src" | cut -f1) (page-cached after extraction)"
-"$java" -cp "$jar" bench/vfs/VfsBench.java import "$src" "$work/import" "$import_runs"
-echo
-
 median() { sort -n | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
+if [[ -z "$only" ]]; then
+"$java" -cp "$jar" bench/vfs/VfsBench.java import "$src" "$work/import" "$import_runs"
+echo
 
 echo "== 3. ./cairn --store S import DIR (launcher, wall time incl. JVM start) =="
 echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
@@ -68,6 +72,9 @@ t0=$(now_ms)
 ./cairn --version >/dev/null
 echo "(launcher + JVM start alone, cairn --version: $(($(now_ms) - t0)) ms)"
 echo
+else
+  ./cairn --store "$work/cli-warm" import "$src" >/dev/null # the warm store 3b reads
+fi
 
 # 3b: like for like: one fresh JVM per import (same flags, no AOT cache for either), warm store,
 # alternating: what `cairn import` runs (MerkleTreeBuilder) vs the Directory API
@@ -87,11 +94,25 @@ if [[ -f "$bench_jar" ]]; then
     t0=$(now_ms); one >/dev/null; builder+=($(($(now_ms) - t0)))
     t0=$(now_ms); one --os-directory >/dev/null; osdir+=($(($(now_ms) - t0)))
   done
+  # Fresh stores: a new directory per run, all deleted at exit only (deleting ~16k files makes
+  # the next ~16k creations much slower on this ext4 mounted with discard).
+  fresh_one() { "$java" -XX:+UseSerialGC -cp "$bench_jar" dev.cairn.bench.ImportMain "$@" "$src" 2>/dev/null; }
+  fresh_b=()
+  fresh_o=()
+  for ((i = 0; i < import_runs; i++)); do
+    t0=$(now_ms); fresh_one "$work/fresh-b-$i" >/dev/null; fresh_b+=($(($(now_ms) - t0)))
+    t0=$(now_ms); fresh_one --os-directory "$work/fresh-o-$i" >/dev/null; fresh_o+=($(($(now_ms) - t0)))
+  done
   b="$(printf '%s\n' "${builder[@]}" | median)"
   o="$(printf '%s\n' "${osdir[@]}" | median)"
   echo "MerkleTreeBuilder: median $b ms (runs: ${builder[*]})"
   echo "OsDirectory:       median $o ms (runs: ${osdir[*]})"
-  echo "OsDirectory / MerkleTreeBuilder: $(awk -v o="$o" -v b="$b" 'BEGIN {printf "%.2f", o / b}')"
+  echo "OsDirectory / MerkleTreeBuilder: $(awk -v o="$o" -v b="$b" 'BEGIN {printf "%.2f", o / b}') (warm store)"
+  fb="$(printf '%s\n' "${fresh_b[@]}" | median)"
+  fo="$(printf '%s\n' "${fresh_o[@]}" | median)"
+  echo "fresh store, MerkleTreeBuilder: median $fb ms (runs: ${fresh_b[*]})"
+  echo "fresh store, OsDirectory:       median $fo ms (runs: ${fresh_o[*]})"
+  echo "OsDirectory / MerkleTreeBuilder: $(awk -v o="$fo" -v b="$fb" 'BEGIN {printf "%.2f", o / b}') (fresh store)"
 else
   echo "(3b skipped: build bench/target/benchmarks.jar with ./mvnw -o -B -q -DskipTests -DskipITs -pl bench -am package)"
 fi
