@@ -76,8 +76,9 @@ public final class HttpCacheServer implements AutoCloseable {
       PrometheusMeterRegistry registry) {
     this.config = Objects.requireNonNull(config, "config");
     this.registry = Objects.requireNonNull(registry, "registry");
-    this.cache = new HttpCache(cas, actionCache, files);
+    this.cache = new HttpCache(cas, actionCache, files, config.openFiles());
     this.metrics = new HttpMetrics(registry);
+    cache.openFiles().ifPresent(metrics::openFiles);
     Gauge.builder("cairn.http.connections.open", connections, ChannelGroup::size)
         .description("Open HTTP connections").register(registry);
   }

@@ -83,6 +83,22 @@ public final class DiskBlobStore implements BlobStore {
      * here too; one that counts evictions ignores it (the default).
      */
     default void dropped(Digest digest) {}
+
+    /** A listener told of evictions and drops alike, for a holder of open blob files. */
+    static EvictionListener ofRemovals(java.util.function.Consumer<Digest> removed) {
+      Objects.requireNonNull(removed, "removed");
+      return new EvictionListener() {
+        @Override
+        public void evicted(Digest digest) {
+          removed.accept(digest);
+        }
+
+        @Override
+        public void dropped(Digest digest) {
+          removed.accept(digest);
+        }
+      };
+    }
   }
 
   private final Path root;
