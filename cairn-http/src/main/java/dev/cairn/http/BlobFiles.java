@@ -4,6 +4,7 @@ import dev.cairn.core.digest.Digest;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Optional;
+import java.util.function.Consumer;
 import java.util.function.Function;
 
 /**
@@ -12,8 +13,9 @@ import java.util.function.Function;
  * file with {@code sendfile(2)} instead of copying it through the heap. Thread-safe.
  *
  * <p>The wiring passes the disk store's methods: {@code BlobFiles.of(disk::findByHash,
- * disk::pathOf, disk::findIndexedByHash, disk::blobPath)}. With {@link #findIndexed} the server
- * answers hits on its event loop, without handing the request to another thread.
+ * disk::pathOf, disk::findIndexedByHash, disk::blobPath, removals)}. With {@link #findIndexed}
+ * the server answers hits on its event loop, without handing the request to another thread;
+ * with {@link #onRemoval} it may keep small blobs' files open between requests.
  */
 public interface BlobFiles {
 
@@ -34,6 +36,22 @@ public interface BlobFiles {
    */
   default Optional<BlobFile> findIndexed(String hash) {
     return Optional.empty();
+  }
+
+  /**
+   * Asks the store to tell {@code listener} of each blob it removes from now on: evicted, or
+   * dropped as damaged or missing, called once the file is gone (the disk store's eviction
+   * listeners; the listener is quick and never calls the store). The server keeps small blobs'
+   * files open between requests only if this returns true. Without such reports, false.
+   */
+  default boolean onRemoval(Consumer<Digest> listener) {
+    return false;
+  }
+
+  /** Registers a listener for the blobs a store removes; see {@link #onRemoval}. */
+  @FunctionalInterface
+  interface Removals {
+    void listen(Consumer<Digest> listener);
   }
 
   /** A blob lookup that may fail with an {@link IOException}. */
@@ -58,7 +76,29 @@ public interface BlobFiles {
       Lookup<Digest, Path> pathOf,
       Function<String, Optional<Digest>> findIndexedByHash,
       Function<Digest, Path> fileOf) {
+    return of(findByHash, pathOf, findIndexedByHash, fileOf, null);
+  }
+
+  /**
+   * Blob files with a memory-only probe, as above, whose store reports the blobs it removes
+   * through {@code removals} (see {@link #onRemoval}); null if it does not.
+   */
+  static BlobFiles of(
+      Lookup<String, Digest> findByHash,
+      Lookup<Digest, Path> pathOf,
+      Function<String, Optional<Digest>> findIndexedByHash,
+      Function<Digest, Path> fileOf,
+      Removals removals) {
     return new BlobFiles() {
+      @Override
+      public boolean onRemoval(Consumer<Digest> listener) {
+        if (removals == null) {
+          return false;
+        }
+        removals.listen(listener);
+        return true;
+      }
+
       @Override
       public Optional<Digest> findByHash(String hash) throws IOException {
         return findByHash.find(hash);

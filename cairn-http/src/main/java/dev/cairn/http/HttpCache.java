@@ -52,10 +52,21 @@ final class HttpCache {
     void close() throws IOException;
   }
 
-  record FileBlob(Digest digest, FileChannel channel) implements Blob {
+  /**
+   * A blob's open file. A {@code cached} one belongs to the open-file cache: closing it does
+   * nothing, it is shared with other event loops (read it with positions only), and it may be
+   * closed under the reader, who then gets a {@link java.nio.channels.ClosedChannelException}.
+   */
+  record FileBlob(Digest digest, FileChannel channel, boolean cached) implements Blob {
+    FileBlob(Digest digest, FileChannel channel) {
+      this(digest, channel, false);
+    }
+
     @Override
     public void close() throws IOException {
-      channel.close();
+      if (!cached) {
+        channel.close();
+      }
     }
   }
 
@@ -72,12 +83,30 @@ final class HttpCache {
   private final HashSizeIndex sizes = new HashSizeIndex(HASH_SIZE_INDEX_CAPACITY);
   private final Digest empty;
   private final OpenDirectories directories = new OpenDirectories();
+  private final OpenBlobFiles openFiles; // null: no blob files kept open between requests
 
   HttpCache(BlobStore cas, ActionCache actionCache, Optional<BlobFiles> files) {
+    this(cas, actionCache, files, 0);
+  }
+
+  /**
+   * @param openFiles how many small blobs' files {@link #openIndexed} keeps open between requests
+   *     (see {@link OpenBlobFiles}); 0 for none. Files are kept open only if {@code files}
+   *     reports the blobs the store removes.
+   */
+  HttpCache(BlobStore cas, ActionCache actionCache, Optional<BlobFiles> files, int openFiles) {
     this.cas = Objects.requireNonNull(cas, "cas");
     this.actionCache = Objects.requireNonNull(actionCache, "actionCache");
     this.files = Objects.requireNonNull(files, "files");
     this.empty = cas.digestFunction().emptyDigest();
+    OpenBlobFiles open = openFiles > 0 ? new OpenBlobFiles(openFiles) : null;
+    boolean reported = open != null && files.isPresent() && files.get().onRemoval(open::removed);
+    this.openFiles = reported ? open : null;
+  }
+
+  /** The open-file cache, if there is one (for its meters). */
+  Optional<OpenBlobFiles> openFiles() {
+    return Optional.ofNullable(openFiles);
   }
 
   /** The key HTTP action-cache entries are stored under; see the class comment. */
@@ -114,7 +143,8 @@ final class HttpCache {
 
   /**
    * {@link #open} without waiting, for the event loop: a blob the store's index holds, its file
-   * opened (an {@code openat(2)} of a file whose inode is normally cached). A file larger than
+   * opened (an {@code openat(2)} of a file whose inode is normally cached), or, for a small blob,
+   * its file kept open from an earlier request (then {@link FileBlob#cached}). A file larger than
    * {@link #READ_LIMIT} is checked here to have the digest's size ({@code fstat(2)}), as the
    * store's own read path checks it; a smaller one is not, and <b>the caller must</b> check it
    * by reading the whole file (one byte more than the size is asked for). Empty means "ask
@@ -122,19 +152,31 @@ final class HttpCache {
    * file, or a damaged one, which {@link #open} then drops through the store.
    */
   Optional<FileBlob> openIndexed(String hash) {
+    long stamp = openFiles != null ? openFiles.stamp() : 0;
     Optional<BlobFiles.BlobFile> found = files.flatMap(f -> f.findIndexed(hash));
     if (found.isEmpty() || found.get().digest().sizeBytes() == 0) {
       return Optional.empty();
     }
     Digest digest = found.get().digest();
+    boolean small = digest.sizeBytes() <= READ_LIMIT;
+    if (small && openFiles != null) {
+      FileChannel open = openFiles.find(digest);
+      if (open != null) {
+        return Optional.of(new FileBlob(digest, open, true));
+      }
+    }
     FileChannel channel;
     try {
       channel = directories.open(hash, found.get().path());
     } catch (IOException | RuntimeException e) {
       return Optional.empty(); // evicted in between, or worse: open() finds out and says which
     }
+    if (small) {
+      boolean cached = openFiles != null && openFiles.offer(digest, channel, stamp);
+      return Optional.of(new FileBlob(digest, channel, cached));
+    }
     try {
-      if (digest.sizeBytes() <= READ_LIMIT || channel.size() == digest.sizeBytes()) {
+      if (channel.size() == digest.sizeBytes()) {
         return Optional.of(new FileBlob(digest, channel));
       }
     } catch (IOException e) {
@@ -181,9 +223,25 @@ final class HttpCache {
     }
   }
 
-  /** Closes the directory handles {@link #openIndexed} keeps; later opens go by path. */
+  /**
+   * A read of a blob {@link #openIndexed} gave failed, or found its file's length wrong: if its
+   * file is cached, it is closed and not used again (the blocking path takes over).
+   */
+  void discard(FileBlob blob) {
+    if (blob.cached() && openFiles != null) {
+      openFiles.discard(blob.digest(), blob.channel());
+    }
+  }
+
+  /**
+   * Closes the directory handles and cached files {@link #openIndexed} keeps; later opens go by
+   * path and are not cached.
+   */
   void closeDirectories() {
     directories.close();
+    if (openFiles != null) {
+      openFiles.close();
+    }
   }
 
   /** Stores a blob as {@link BlobStore#put} does: verified, visible only when complete. */

@@ -534,9 +534,12 @@ final class HttpCacheHandler extends ChannelInboundHandlerAdapter {
     try {
       body = readExactly(file);
     } catch (IOException e) {
+      // Also a kept-open file closed under us (evicted or replaced): ClosedChannelException.
+      cache.discard(file);
       return false; // the blocking path tries again and reports what fails
     }
     if (body == null) {
+      cache.discard(file);
       return false; // damaged: the blocking path has the store drop it
     }
     metrics.lookup(RequestPath.Kind.CAS, true);
@@ -610,17 +613,20 @@ final class HttpCacheHandler extends ChannelInboundHandlerAdapter {
   }
 
   /**
-   * Reads a small blob's whole file and closes it; null if the file does not hold exactly the
-   * digest's size. This read is the size check of a blob {@link HttpCache#openIndexed} opened
-   * (no {@code fstat}): it asks for one byte more than the size, so a longer file fills the
-   * buffer, and a shorter one ends early. A regular file's read returns less than asked only at
-   * its end (POSIX), so getting exactly the size means the file ends there.
+   * Reads a small blob's whole file and closes it (a kept-open one stays open); null if the file
+   * does not hold exactly the digest's size. This read is the size check of a blob {@link
+   * HttpCache#openIndexed} opened or kept open (no {@code fstat}): it asks for one byte more than
+   * the size, so a longer file fills the buffer, and a shorter one ends early. A regular file's
+   * read returns less than asked only at its end (POSIX), so getting exactly the size means the
+   * file ends there. Reads go by position ({@code pread}), so event loops sharing a kept-open
+   * file never move each other's offset.
    */
   private ByteBuf readExactly(HttpCache.FileBlob file) throws IOException {
     int size = (int) file.digest().sizeBytes();
     int want = size + 1;
     ByteBuf body = ctx.alloc().ioBuffer(want);
-    try (FileChannel channel = file.channel()) {
+    try (file) {
+      FileChannel channel = file.channel();
       int got = 0;
       while (got < want) {
         int n = body.writeBytes(channel, got, want - got);

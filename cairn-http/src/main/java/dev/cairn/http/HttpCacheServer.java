@@ -76,10 +76,24 @@ public final class HttpCacheServer implements AutoCloseable {
       PrometheusMeterRegistry registry) {
     this.config = Objects.requireNonNull(config, "config");
     this.registry = Objects.requireNonNull(registry, "registry");
-    this.cache = new HttpCache(cas, actionCache, files);
+    this.cache = new HttpCache(cas, actionCache, files, openFilesWithin(config.openFiles()));
     this.metrics = new HttpMetrics(registry);
+    cache.openFiles().ifPresent(metrics::openFiles);
     Gauge.builder("cairn.http.connections.open", connections, ChannelGroup::size)
         .description("Open HTTP connections").register(registry);
+  }
+
+  /**
+   * The kept-open files asked for, but at most a quarter of the process's descriptor limit (the
+   * JVM raises its soft limit to the hard one), so that connections and the store's own opens
+   * never run short because of them.
+   */
+  static int openFilesWithin(int wanted) {
+    if (java.lang.management.ManagementFactory.getOperatingSystemMXBean()
+        instanceof com.sun.management.UnixOperatingSystemMXBean unix) {
+      return (int) Math.min(wanted, unix.getMaxFileDescriptorCount() / 4);
+    }
+    return wanted;
   }
 
   /**

@@ -1,6 +1,8 @@
 package dev.cairn.http;
 
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import java.util.Set;
@@ -53,6 +55,28 @@ final class HttpMetrics {
         .description("GET and HEAD lookups of CAS blobs and action-cache entries")
         .tag("kind", kind)
         .tag("result", result)
+        .register(registry);
+  }
+
+  /**
+   * Publishes the open-file cache's figures, read at each scrape from its own adders (so a hit
+   * costs one increment): lookups by result, files closed by reason, and files open now.
+   */
+  void openFiles(OpenBlobFiles files) {
+    String lookups = "cairn.http.open.files.lookups";
+    String lookupsHelp = "Small CAS hits whose file was already open (hit) or had to be opened (miss)";
+    FunctionCounter.builder(lookups, files, OpenBlobFiles::hits)
+        .description(lookupsHelp).tag("result", "hit").register(registry);
+    FunctionCounter.builder(lookups, files, OpenBlobFiles::misses)
+        .description(lookupsHelp).tag("result", "miss").register(registry);
+    String closed = "cairn.http.open.files.closed";
+    String closedHelp = "Kept-open blob files closed: replaced by others, or their blob removed by the store";
+    FunctionCounter.builder(closed, files, OpenBlobFiles::replaced)
+        .description(closedHelp).tag("reason", "replaced").register(registry);
+    FunctionCounter.builder(closed, files, OpenBlobFiles::closedByStore)
+        .description(closedHelp).tag("reason", "removed").register(registry);
+    Gauge.builder("cairn.http.open.files", files, OpenBlobFiles::size)
+        .description("Blob files kept open between requests (at most " + files.capacity() + ")")
         .register(registry);
   }
 

@@ -36,18 +36,19 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class IndexedHitsTest {
   @TempDir Path dir;
-  private DiskBlobStore store;
-  private PrometheusMeterRegistry registry;
-  private HttpCacheServer server;
-  private final AtomicInteger indexProbes = new AtomicInteger();
-  private final AtomicInteger probesOnVirtualThreads = new AtomicInteger();
-  private final AtomicInteger blockingLookups = new AtomicInteger();
+  DiskBlobStore store;
+  PrometheusMeterRegistry registry;
+  HttpCacheServer server;
+  final AtomicInteger indexProbes = new AtomicInteger();
+  final AtomicInteger probesOnVirtualThreads = new AtomicInteger();
+  final AtomicInteger blockingLookups = new AtomicInteger();
 
   @BeforeEach
   void start() throws IOException {
     store = DiskBlobStore.open(DiskStoreConfig.at(dir.resolve("store")));
     BlobFiles disk = BlobFiles.of(
-        store::findByHash, store::pathOf, store::findIndexedByHash, store::blobPath);
+        store::findByHash, store::pathOf, store::findIndexedByHash, store::blobPath,
+        listener -> store.addEvictionListener(DiskBlobStore.EvictionListener.ofRemovals(listener)));
     BlobFiles counting = new BlobFiles() {
       @Override
       public Optional<Digest> findByHash(String hash) throws IOException {
@@ -61,6 +62,11 @@ class IndexedHitsTest {
       }
 
       @Override
+      public boolean onRemoval(java.util.function.Consumer<Digest> listener) {
+        return disk.onRemoval(listener);
+      }
+
+      @Override
       public Optional<BlobFile> findIndexed(String hash) {
         indexProbes.incrementAndGet();
         if (Thread.currentThread().isVirtual()) {
@@ -71,10 +77,16 @@ class IndexedHitsTest {
     };
     registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     server = new HttpCacheServer(
-        new HttpCacheConfig(new InetSocketAddress("127.0.0.1", 0), 64L << 20, Duration.ofSeconds(30)),
+        new HttpCacheConfig(
+            new InetSocketAddress("127.0.0.1", 0), 64L << 20, Duration.ofSeconds(30), openFiles()),
         store, new CompletenessCheckingActionCache(new DiskActionCache(store.root(), store), store),
         Optional.of(counting), registry);
     server.start();
+  }
+
+  /** How many blob files the server keeps open between requests: none here; see the subclass. */
+  int openFiles() {
+    return 0;
   }
 
   @AfterEach
@@ -83,17 +95,17 @@ class IndexedHitsTest {
     store.close();
   }
 
-  private static byte[] randomBytes(int n, long seed) {
+  static byte[] randomBytes(int n, long seed) {
     byte[] b = new byte[n];
     new Random(seed).nextBytes(b);
     return b;
   }
 
-  private static String get(String hash) {
+  static String get(String hash) {
     return "GET /cas/" + hash + " HTTP/1.1\r\nHost: x\r\n\r\n";
   }
 
-  private static String head(String hash) {
+  static String head(String hash) {
     return "HEAD /cas/" + hash + " HTTP/1.1\r\nHost: x\r\n\r\n";
   }
 

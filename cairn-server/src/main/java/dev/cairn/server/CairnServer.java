@@ -64,7 +64,8 @@ public final class CairnServer implements AutoCloseable {
           registry);
       Optional<BlobFiles> files = stores.disk(DigestFunction.SHA256)
           .map(disk -> BlobFiles.of(
-              disk::findByHash, disk::pathOf, disk::findIndexedByHash, disk::blobPath));
+              disk::findByHash, disk::pathOf, disk::findIndexedByHash, disk::blobPath,
+              listener -> disk.addEvictionListener(DiskBlobStore.EvictionListener.ofRemovals(listener))));
       HttpCacheServer http = new HttpCacheServer(
           new HttpCacheConfig(config.httpListen(), config.maxUploadBytes(), Duration.ofMinutes(5)),
           stores.cas(DigestFunction.SHA256), stores.actionCache(DigestFunction.SHA256), files, registry);

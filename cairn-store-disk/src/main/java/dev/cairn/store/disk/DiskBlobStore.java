@@ -76,6 +76,30 @@ public final class DiskBlobStore implements BlobStore {
   @FunctionalInterface
   public interface EvictionListener {
     void evicted(Digest digest);
+
+    /**
+     * Told of a blob removed for another reason than space: its file had the wrong length and
+     * was deleted, or was found missing (another process removed it). Same contract as {@link
+     * #evicted}. A listener that holds a blob's file open (the HTTP cache) must let go of it
+     * here too; one that counts evictions ignores it (the default).
+     */
+    default void dropped(Digest digest) {}
+
+    /** A listener told of evictions and drops alike, for a holder of open blob files. */
+    static EvictionListener ofRemovals(java.util.function.Consumer<Digest> removed) {
+      Objects.requireNonNull(removed, "removed");
+      return new EvictionListener() {
+        @Override
+        public void evicted(Digest digest) {
+          removed.accept(digest);
+        }
+
+        @Override
+        public void dropped(Digest digest) {
+          removed.accept(digest);
+        }
+      };
+    }
   }
 
   private final Path root;
@@ -181,7 +205,7 @@ public final class DiskBlobStore implements BlobStore {
     }
   }
 
-  /** Registers {@code listener} for every later eviction. */
+  /** Registers {@code listener} for every later eviction and drop. */
   public void addEvictionListener(EvictionListener listener) {
     evictionListeners.add(Objects.requireNonNull(listener, "listener"));
   }
@@ -680,7 +704,9 @@ public final class DiskBlobStore implements BlobStore {
   private void forget(Digest digest) {
     lock.lock();
     try {
-      index.remove(digest);
+      if (index.remove(digest)) {
+        tellDropped(digest);
+      }
     } finally {
       lock.unlock();
     }
@@ -691,8 +717,19 @@ public final class DiskBlobStore implements BlobStore {
     try {
       index.remove(digest);
       Files.deleteIfExists(blobPath(digest));
+      tellDropped(digest);
     } finally {
       lock.unlock();
+    }
+  }
+
+  private void tellDropped(Digest digest) {
+    for (EvictionListener l : evictionListeners) {
+      try {
+        l.dropped(digest);
+      } catch (RuntimeException e) {
+        LOG.log(Level.WARNING, "eviction listener failed on dropped " + digest, e);
+      }
     }
   }
 

@@ -206,6 +206,36 @@ class DiskBlobStoreTest extends BlobStoreContractTest {
   }
 
   @Test
+  void evictionListeners_hearDroppedBlobs_damagedOrMissing_butNotAsEvictions() throws IOException {
+    List<Digest> evicted = new ArrayList<>();
+    List<Digest> dropped = new ArrayList<>();
+    disk().addEvictionListener(new DiskBlobStore.EvictionListener() {
+      @Override
+      public void evicted(Digest digest) {
+        evicted.add(digest);
+      }
+
+      @Override
+      public void dropped(Digest digest) {
+        dropped.add(digest);
+      }
+    });
+    Digest damaged = store.put(randomBytes(1000, 60));
+    Digest missing = store.put(randomBytes(1000, 61));
+    Path file = disk().pathOf(damaged).orElseThrow();
+    file.toFile().setWritable(true);
+    try (var ch = java.nio.channels.FileChannel.open(file, java.nio.file.StandardOpenOption.WRITE)) {
+      ch.truncate(10);
+    }
+    Files.delete(disk().pathOf(missing).orElseThrow()); // as another process sharing the store might
+    assertThatThrownBy(() -> store.get(damaged)).isInstanceOf(BlobNotFoundException.class);
+    assertThatThrownBy(() -> store.get(missing)).isInstanceOf(BlobNotFoundException.class);
+    assertThat(dropped).containsExactly(damaged, missing);
+    assertThat(evicted).isEmpty();
+    assertThat(disk().stats().evictions()).isZero();
+  }
+
+  @Test
   void staleTempFiles_ofDeadProcesses_areRemovedAtOpen() throws IOException {
     Path root = dir.resolve("temps");
     open(DiskStoreConfig.at(root)).close();
