@@ -67,6 +67,9 @@ public final class CasDirectory implements Directory {
     }
   }; // guarded by this
 
+  private final PathCopying<T, DirT> edits =
+      new PathCopying<>(DirT.class, this::children, c -> new DirT(null, c), this::find);
+
   private CasDirectory(BlobStore store, DirT root) {
     this.store = Objects.requireNonNull(store, "store");
     this.root = root;
@@ -86,12 +89,12 @@ public final class CasDirectory implements Directory {
 
   @Override
   public synchronized Node stat(TreePath path) throws IOException {
-    return toNode(resolve(path));
+    return toNode(edits.resolve(root, path));
   }
 
   @Override
   public synchronized List<Entry> list(TreePath directory) throws IOException {
-    T node = resolve(directory);
+    T node = edits.resolve(root, directory);
     if (!(node instanceof DirT dir)) {
       throw new NotDirectoryException(directory.toString());
     }
@@ -106,7 +109,7 @@ public final class CasDirectory implements Directory {
   public InputStream read(TreePath file) throws IOException {
     T node;
     synchronized (this) {
-      node = resolve(file);
+      node = edits.resolve(root, file);
     }
     return switch (node) {
       case FileT f -> store.openRead(f.digest(), 0);
@@ -127,10 +130,10 @@ public final class CasDirectory implements Directory {
 
   @Override
   public void write(TreePath file, InputStream content) throws IOException {
-    requireNotRoot(file, "write");
+    PathCopying.requireNotRoot(file, "write");
     Digest digest = storeContent(content);
     synchronized (this) {
-      DirT parent = parentDir(file);
+      DirT parent = edits.parentDir(root, file);
       T existing = children(parent).get(file.fileName());
       boolean exec = false;
       if (existing instanceof DirT) {
@@ -140,7 +143,7 @@ public final class CasDirectory implements Directory {
       } else if (existing instanceof FileT f) {
         exec = f.executable();
       }
-      root = put(root, file, new FileT(digest, exec));
+      root = edits.put(root, file, new FileT(digest, exec));
     }
   }
 
@@ -185,51 +188,51 @@ public final class CasDirectory implements Directory {
         p = p.resolve(n);
         T at = find(p);
         if (at == null) {
-          root = put(root, p, DirT.EMPTY);
+          root = edits.put(root, p, DirT.EMPTY);
         } else if (!(at instanceof DirT)) {
           throw new NotDirectoryException(p.toString());
         }
       }
       return;
     }
-    parentDir(directory);
-    root = put(root, directory, DirT.EMPTY);
+    edits.parentDir(root, directory);
+    root = edits.put(root, directory, DirT.EMPTY);
   }
 
   @Override
   public synchronized void symlink(String target, TreePath link) throws IOException {
-    requireNotRoot(link, "create a symlink at");
+    PathCopying.requireNotRoot(link, "create a symlink at");
     SymlinkTargets.requireStorable(target);
-    DirT parent = parentDir(link);
+    DirT parent = edits.parentDir(root, link);
     if (children(parent).containsKey(link.fileName())) {
       throw new FileAlreadyExistsException(link.toString());
     }
-    root = put(root, link, new LinkT(target));
+    root = edits.put(root, link, new LinkT(target));
   }
 
   @Override
   public synchronized void setExecutable(TreePath file, boolean executable) throws IOException {
-    if (!(resolve(file) instanceof FileT f)) {
+    if (!(edits.resolve(root, file) instanceof FileT f)) {
       throw new FileSystemException(file.toString(), null, "not a regular file");
     }
-    root = put(root, file, new FileT(f.digest(), executable));
+    root = edits.put(root, file, new FileT(f.digest(), executable));
   }
 
   @Override
   public synchronized void copy(TreePath source, TreePath target) throws IOException {
-    T node = resolve(source);
-    TreePath to = intoIfDirectory(source, target);
+    T node = edits.resolve(root, source);
+    TreePath to = edits.intoIfDirectory(root, source, target);
     if (node instanceof DirT && to.startsWith(source)) {
       throw new InvalidOperationException(source.toString(), to.toString(), "cannot copy a directory into itself");
     }
-    root = place(root, to, node, true);
+    root = edits.place(root, to, node);
   }
 
   @Override
   public synchronized void move(TreePath source, TreePath target) throws IOException {
-    requireNotRoot(source, "move");
-    T node = resolve(source);
-    TreePath to = intoIfDirectory(source, target);
+    PathCopying.requireNotRoot(source, "move");
+    T node = edits.resolve(root, source);
+    TreePath to = edits.intoIfDirectory(root, source, target);
     if (to.equals(source)) {
       return;
     }
@@ -247,38 +250,38 @@ public final class CasDirectory implements Directory {
     } else if (existing != null && node instanceof DirT) {
       throw new FileSystemException(to.toString(), null, "cannot overwrite non-directory with directory");
     }
-    parentDir(to);
-    DirT without = remove(root, source);
-    root = put(without, to, node);
+    edits.parentDir(root, to);
+    DirT without = edits.remove(root, source);
+    root = edits.put(without, to, node);
   }
 
   @Override
   public synchronized void rename(TreePath source, TreePath target, Set<RenameOption> options)
       throws IOException {
     RenameRules.checkOptions(source, target, options);
-    parentDir(source);
-    parentDir(target);
-    T node = resolve(source);
+    edits.parentDir(root, source);
+    edits.parentDir(root, target);
+    T node = edits.resolve(root, source);
     T existing = find(target);
     if (!RenameRules.check(source, node instanceof DirT, target, existing != null,
         existing instanceof DirT, () -> children((DirT) existing).isEmpty(), options)) {
       return;
     }
     if (options.contains(RenameOption.EXCHANGE)) {
-      root = put(put(root, source, existing), target, node);
+      root = edits.put(edits.put(root, source, existing), target, node);
     } else {
-      root = put(remove(root, source), target, node);
+      root = edits.put(edits.remove(root, source), target, node);
     }
   }
 
   @Override
   public synchronized void remove(TreePath path, boolean recursive) throws IOException {
-    requireNotRoot(path, "remove");
-    T node = resolve(path);
+    PathCopying.requireNotRoot(path, "remove");
+    T node = edits.resolve(root, path);
     if (node instanceof DirT d && !recursive && !children(d).isEmpty()) {
       throw new DirectoryNotEmptyException(path.toString());
     }
-    root = remove(root, path);
+    root = edits.remove(root, path);
   }
 
   @Override
@@ -305,17 +308,17 @@ public final class CasDirectory implements Directory {
     if (existing instanceof DirT && name != null) {
       to = target.resolve(name);
     }
-    root = place(root, to, node, true);
+    root = edits.place(root, to, node);
   }
 
   @Override
   public void exportTo(TreePath source, Path local) throws IOException {
     T node;
     synchronized (this) {
-      node = resolve(source);
+      node = edits.resolve(root, source);
       if (node instanceof DirT d && d.digest() == null) {
         snapshot();
-        node = resolve(source);
+        node = edits.resolve(root, source);
       }
     }
     if (Files.exists(local, LinkOption.NOFOLLOW_LINKS)) {
@@ -400,9 +403,9 @@ public final class CasDirectory implements Directory {
     return result;
   }
 
-  /** The node at {@code path}, or null if absent; a non-directory on the way is an error. */
-  private T find(TreePath path) throws IOException {
-    T node = root;
+  /** The node at {@code path} below {@code tree}, or null; a non-directory on the way is an error. */
+  private T find(DirT tree, TreePath path) throws IOException {
+    T node = tree;
     TreePath walked = TreePath.ROOT;
     for (Name n : path.names()) {
       if (!(node instanceof DirT dir)) {
@@ -417,114 +420,7 @@ public final class CasDirectory implements Directory {
     return node;
   }
 
-  private T resolve(TreePath path) throws IOException {
-    T node = find(path);
-    if (node == null) {
-      throw new NoSuchFileException(path.toString());
-    }
-    return node;
-  }
-
-  private DirT parentDir(TreePath path) throws IOException {
-    T parent = find(path.parent());
-    if (parent == null) {
-      throw new NoSuchFileException(path.parent().toString(), null, "parent directory does not exist");
-    }
-    if (!(parent instanceof DirT dir)) {
-      throw new NotDirectoryException(path.parent().toString());
-    }
-    return dir;
-  }
-
-  /** cp/mv: an existing directory as target means "inside it, under the source's name". */
-  private TreePath intoIfDirectory(TreePath source, TreePath target) throws IOException {
-    if (!source.isRoot() && find(target) instanceof DirT) {
-      return target.resolve(source.fileName());
-    }
-    if (source.isRoot() && target.isRoot()) {
-      throw new FileSystemException("", null, "cannot copy the root onto itself");
-    }
-    return target;
-  }
-
-  /**
-   * The tree with {@code node} at {@code path} as {@code cp -a} would leave it: a directory onto
-   * a directory merges, a file replaces a file; mixing the two kinds is an error.
-   */
-  private DirT place(DirT tree, TreePath path, T node, boolean merge) throws IOException {
-    if (path.isRoot()) {
-      if (!(node instanceof DirT)) {
-        throw new IsDirectoryException("", "cannot overwrite directory with non-directory");
-      }
-      return merge ? merge(tree, (DirT) node) : (DirT) node;
-    }
-    T existing = find(path);
-    if (existing == null) {
-      parentDir(path);
-      return put(tree, path, node);
-    }
-    if (existing instanceof DirT ed) {
-      if (!(node instanceof DirT nd)) {
-        throw new IsDirectoryException(path.toString(), "cannot overwrite directory with non-directory");
-      }
-      return put(tree, path, merge(ed, nd));
-    }
-    if (node instanceof DirT) {
-      throw new FileSystemException(path.toString(), null, "cannot overwrite non-directory with directory");
-    }
-    return put(tree, path, node);
-  }
-
-  /** {@code onto} with everything of {@code from} copied in, recursively (cp -a semantics). */
-  private DirT merge(DirT onto, DirT from) throws IOException {
-    Map<Name, T> result = new TreeMap<>(children(onto));
-    for (var e : children(from).entrySet()) {
-      T existing = result.get(e.getKey());
-      T incoming = e.getValue();
-      if (existing instanceof DirT ed && incoming instanceof DirT id) {
-        result.put(e.getKey(), merge(ed, id));
-      } else if (existing instanceof DirT && !(incoming instanceof DirT)) {
-        throw new IsDirectoryException(e.getKey().value(), "cannot overwrite directory with non-directory");
-      } else if (existing != null && !(existing instanceof DirT) && incoming instanceof DirT) {
-        throw new FileSystemException(e.getKey().value(), null, "cannot overwrite non-directory with directory");
-      } else {
-        result.put(e.getKey(), incoming);
-      }
-    }
-    return new DirT(null, Collections.unmodifiableMap(result));
-  }
-
-  /** The tree with {@code node} at {@code path} (whose parent exists), copying the path. */
-  private DirT put(DirT dir, TreePath path, T node) throws IOException {
-    return with(dir, path, 0, node);
-  }
-
-  private DirT remove(DirT dir, TreePath path) throws IOException {
-    return with(dir, path, 0, null);
-  }
-
-  private DirT with(DirT dir, TreePath path, int depth, T node) throws IOException {
-    Name name = path.names().get(depth);
-    Map<Name, T> children = new TreeMap<>(children(dir));
-    if (depth == path.names().size() - 1) {
-      if (node == null) {
-        children.remove(name);
-      } else {
-        children.put(name, node);
-      }
-    } else {
-      T child = children.get(name);
-      if (!(child instanceof DirT childDir)) {
-        throw new NotDirectoryException(new TreePath(path.names().subList(0, depth + 1)).toString());
-      }
-      children.put(name, with(childDir, path, depth + 1, node));
-    }
-    return new DirT(null, Collections.unmodifiableMap(children));
-  }
-
-  private static void requireNotRoot(TreePath path, String what) throws FileSystemException {
-    if (path.isRoot()) {
-      throw new FileSystemException("", null, "cannot " + what + " the root");
-    }
+  private T find(TreePath path) throws IOException {
+    return find(root, path);
   }
 }

@@ -112,6 +112,9 @@ public final class OverlayDirectory implements Directory {
   /** What the last snapshot learned about each live file, to skip hashing unchanged ones. */
   private final Map<Path, LiveHash> liveHashes = new HashMap<>(); // guarded by this
 
+  private final PathCopying<T, DirT> edits =
+      new PathCopying<>(DirT.class, this::children, c -> new DirT(null, null, c), this::find);
+
   private OverlayDirectory(Directory lower, BlobStore store, Path scratch, DirT root) {
     this.lower = lower;
     this.store = store;
@@ -138,12 +141,12 @@ public final class OverlayDirectory implements Directory {
 
   @Override
   public Node stat(TreePath path) throws IOException {
-    return toNode(resolve(path));
+    return toNode(edits.resolve(root, path));
   }
 
   @Override
   public List<Entry> list(TreePath directory) throws IOException {
-    if (!(resolve(directory) instanceof DirT dir)) {
+    if (!(edits.resolve(root, directory) instanceof DirT dir)) {
       throw new NotDirectoryException(directory.toString());
     }
     List<Entry> entries = new ArrayList<>();
@@ -155,7 +158,7 @@ public final class OverlayDirectory implements Directory {
 
   @Override
   public InputStream read(TreePath file) throws IOException {
-    return open(regularFile(resolve(file), file));
+    return open(regularFile(edits.resolve(root, file), file));
   }
 
   private static FileT regularFile(T node, TreePath path) throws FileSystemException {
@@ -214,7 +217,7 @@ public final class OverlayDirectory implements Directory {
 
   @Override
   public void write(TreePath file, InputStream content) throws IOException {
-    requireNotRoot(file, "write");
+    PathCopying.requireNotRoot(file, "write");
     Path spool = Files.createTempFile(scratch, "write-", "");
     boolean placed = false;
     try {
@@ -223,7 +226,7 @@ public final class OverlayDirectory implements Directory {
         size = content.transferTo(out);
       }
       synchronized (this) {
-        DirT parent = parentDir(file);
+        DirT parent = edits.parentDir(root, file);
         T existing = children(parent).get(file.fileName());
         boolean exec = false;
         if (existing instanceof DirT) {
@@ -233,7 +236,7 @@ public final class OverlayDirectory implements Directory {
         } else if (existing instanceof FileT f) {
           exec = f.executable();
         }
-        root = put(root, file, new FileT(size, exec, null, null, spool, false));
+        root = edits.put(root, file, new FileT(size, exec, null, null, spool, false));
         scratchInTree.add(spool);
         placed = true;
         release(existing);
@@ -261,8 +264,8 @@ public final class OverlayDirectory implements Directory {
       throw new FileAlreadyExistsException(directory.toString());
     }
     if (!parents) {
-      parentDir(directory);
-      root = put(root, directory, DirT.EMPTY);
+      edits.parentDir(root, directory);
+      root = edits.put(root, directory, DirT.EMPTY);
       return;
     }
     DirT result = root;
@@ -271,7 +274,7 @@ public final class OverlayDirectory implements Directory {
       p = p.resolve(n);
       T at = find(result, p);
       if (at == null) {
-        result = put(result, p, DirT.EMPTY);
+        result = edits.put(result, p, DirT.EMPTY);
       } else if (!(at instanceof DirT)) {
         throw new NotDirectoryException(p.toString());
       }
@@ -281,33 +284,33 @@ public final class OverlayDirectory implements Directory {
 
   @Override
   public synchronized void symlink(String target, TreePath link) throws IOException {
-    requireNotRoot(link, "create a symlink at");
+    PathCopying.requireNotRoot(link, "create a symlink at");
     SymlinkTargets.requireStorable(target);
-    if (children(parentDir(link)).containsKey(link.fileName())) {
+    if (children(edits.parentDir(root, link)).containsKey(link.fileName())) {
       throw new FileAlreadyExistsException(link.toString());
     }
-    root = put(root, link, new LinkT(target));
+    root = edits.put(root, link, new LinkT(target));
   }
 
   @Override
   public synchronized void setExecutable(TreePath file, boolean executable) throws IOException {
-    if (!(resolve(file) instanceof FileT f)) {
+    if (!(edits.resolve(root, file) instanceof FileT f)) {
       throw new FileSystemException(file.toString(), null, "not a regular file");
     }
-    root = put(root, file, f.withExecutable(executable));
+    root = edits.put(root, file, f.withExecutable(executable));
   }
 
   @Override
   public synchronized void copy(TreePath source, TreePath target) throws IOException {
-    T node = resolve(source);
-    TreePath to = intoIfDirectory(source, target);
+    T node = edits.resolve(root, source);
+    TreePath to = edits.intoIfDirectory(root, source, target);
     if (node instanceof DirT && to.startsWith(source)) {
       throw new InvalidOperationException(source.toString(), to.toString(), "cannot copy a directory into itself");
     }
     List<Path> frozen = new ArrayList<>();
     boolean placed = false;
     try {
-      root = place(root, to, frozen(node, frozen));
+      root = edits.place(root, to, frozen(node, frozen));
       scratchInTree.addAll(frozen);
       placed = true;
     } finally {
@@ -345,9 +348,9 @@ public final class OverlayDirectory implements Directory {
 
   @Override
   public synchronized void move(TreePath source, TreePath target) throws IOException {
-    requireNotRoot(source, "move");
-    T node = resolve(source);
-    TreePath to = intoIfDirectory(source, target);
+    PathCopying.requireNotRoot(source, "move");
+    T node = edits.resolve(root, source);
+    TreePath to = edits.intoIfDirectory(root, source, target);
     if (to.equals(source)) {
       return;
     }
@@ -365,8 +368,8 @@ public final class OverlayDirectory implements Directory {
     } else if (existing != null && node instanceof DirT) {
       throw new FileSystemException(to.toString(), null, "cannot overwrite non-directory with directory");
     }
-    parentDir(to);
-    root = put(with(root, source, 0, null), to, node);
+    edits.parentDir(root, to);
+    root = edits.put(edits.remove(root, source), to, node);
     release(existing);
   }
 
@@ -374,18 +377,18 @@ public final class OverlayDirectory implements Directory {
   public synchronized void rename(TreePath source, TreePath target, Set<RenameOption> options)
       throws IOException {
     RenameRules.checkOptions(source, target, options);
-    parentDir(source);
-    parentDir(target);
-    T node = resolve(source);
+    edits.parentDir(root, source);
+    edits.parentDir(root, target);
+    T node = edits.resolve(root, source);
     T existing = find(target);
     if (!RenameRules.check(source, node instanceof DirT, target, existing != null,
         existing instanceof DirT, () -> children((DirT) existing).isEmpty(), options)) {
       return;
     }
     if (options.contains(RenameOption.EXCHANGE)) {
-      root = put(put(root, source, existing), target, node);
+      root = edits.put(edits.put(root, source, existing), target, node);
     } else {
-      root = put(with(root, source, 0, null), target, node);
+      root = edits.put(edits.remove(root, source), target, node);
       release(existing);
     }
   }
@@ -407,7 +410,7 @@ public final class OverlayDirectory implements Directory {
       throw new IsDirectoryException("");
     }
     while (true) {
-      FileT f = regularFile(resolve(file), file);
+      FileT f = regularFile(edits.resolve(root, file), file);
       if (f.live()) {
         return f.scratch();
       }
@@ -422,7 +425,7 @@ public final class OverlayDirectory implements Directory {
         synchronized (this) {
           T now = find(file);
           if (f.equals(now)) {
-            root = put(root, file, new FileT(-1, f.executable(), null, null, copy, true));
+            root = edits.put(root, file, new FileT(-1, f.executable(), null, null, copy, true));
             scratchInTree.add(copy);
             placed = true;
             return copy;
@@ -462,12 +465,12 @@ public final class OverlayDirectory implements Directory {
 
   @Override
   public synchronized void remove(TreePath path, boolean recursive) throws IOException {
-    requireNotRoot(path, "remove");
-    T node = resolve(path);
+    PathCopying.requireNotRoot(path, "remove");
+    T node = edits.resolve(root, path);
     if (node instanceof DirT d && !recursive && !children(d).isEmpty()) {
       throw new DirectoryNotEmptyException(path.toString());
     }
-    root = with(root, path, 0, null);
+    root = edits.remove(root, path);
     release(node);
   }
 
@@ -480,7 +483,7 @@ public final class OverlayDirectory implements Directory {
       Name name = local.getFileName() == null ? null : new Name(local.getFileName().toString());
       synchronized (this) {
         TreePath to = find(target) instanceof DirT && name != null ? target.resolve(name) : target;
-        root = place(root, to, node);
+        root = edits.place(root, to, node);
         scratchInTree.addAll(copied);
         placed = true;
       }
@@ -533,7 +536,7 @@ public final class OverlayDirectory implements Directory {
 
   @Override
   public void exportTo(TreePath source, Path local) throws IOException {
-    T node = resolve(source);
+    T node = edits.resolve(root, source);
     if (Files.exists(local, LinkOption.NOFOLLOW_LINKS)) {
       throw new FileAlreadyExistsException(local.toString());
     }
@@ -794,106 +797,4 @@ public final class OverlayDirectory implements Directory {
     return node;
   }
 
-  private T resolve(TreePath path) throws IOException {
-    T node = find(path);
-    if (node == null) {
-      throw new NoSuchFileException(path.toString());
-    }
-    return node;
-  }
-
-  private DirT parentDir(TreePath path) throws IOException {
-    T parent = find(path.parent());
-    if (parent == null) {
-      throw new NoSuchFileException(path.parent().toString(), null, "parent directory does not exist");
-    }
-    if (!(parent instanceof DirT dir)) {
-      throw new NotDirectoryException(path.parent().toString());
-    }
-    return dir;
-  }
-
-  /** cp/mv: an existing directory as target means "inside it, under the source's name". */
-  private TreePath intoIfDirectory(TreePath source, TreePath target) throws IOException {
-    if (source.isRoot() && target.isRoot()) {
-      throw new FileSystemException("", null, "cannot copy the root onto itself");
-    }
-    if (!source.isRoot() && find(target) instanceof DirT) {
-      return target.resolve(source.fileName());
-    }
-    return target;
-  }
-
-  /** {@code tree} with {@code node} at {@code path} as {@code cp -a} leaves it (directories merge). */
-  private DirT place(DirT tree, TreePath path, T node) throws IOException {
-    if (path.isRoot()) {
-      if (!(node instanceof DirT nd)) {
-        throw new IsDirectoryException("", "cannot overwrite directory with non-directory");
-      }
-      return merge(tree, nd);
-    }
-    T existing = find(tree, path);
-    if (existing == null) {
-      parentDir(path);
-      return put(tree, path, node);
-    }
-    if (existing instanceof DirT ed) {
-      if (!(node instanceof DirT nd)) {
-        throw new IsDirectoryException(path.toString(), "cannot overwrite directory with non-directory");
-      }
-      return put(tree, path, merge(ed, nd));
-    }
-    if (node instanceof DirT) {
-      throw new FileSystemException(path.toString(), null, "cannot overwrite non-directory with directory");
-    }
-    return put(tree, path, node);
-  }
-
-  /** {@code onto} with everything of {@code from} copied in, recursively. */
-  private DirT merge(DirT onto, DirT from) throws IOException {
-    Map<Name, T> result = new TreeMap<>(children(onto));
-    for (var e : children(from).entrySet()) {
-      T existing = result.get(e.getKey());
-      T incoming = e.getValue();
-      if (existing instanceof DirT ed && incoming instanceof DirT id) {
-        result.put(e.getKey(), merge(ed, id));
-      } else if (existing instanceof DirT) {
-        throw new IsDirectoryException(e.getKey().value(), "cannot overwrite directory with non-directory");
-      } else if (existing != null && incoming instanceof DirT) {
-        throw new FileSystemException(e.getKey().value(), null, "cannot overwrite non-directory with directory");
-      } else {
-        result.put(e.getKey(), incoming);
-      }
-    }
-    return new DirT(null, null, Collections.unmodifiableMap(result));
-  }
-
-  private DirT put(DirT tree, TreePath path, T node) throws IOException {
-    return with(tree, path, 0, node);
-  }
-
-  /** {@code dir} with {@code node} (null: nothing) at {@code path}, copying the nodes on the path. */
-  private DirT with(DirT dir, TreePath path, int depth, T node) throws IOException {
-    Name name = path.names().get(depth);
-    Map<Name, T> children = new TreeMap<>(children(dir));
-    if (depth == path.names().size() - 1) {
-      if (node == null) {
-        children.remove(name);
-      } else {
-        children.put(name, node);
-      }
-    } else {
-      if (!(children.get(name) instanceof DirT childDir)) {
-        throw new NotDirectoryException(new TreePath(path.names().subList(0, depth + 1)).toString());
-      }
-      children.put(name, with(childDir, path, depth + 1, node));
-    }
-    return new DirT(null, null, Collections.unmodifiableMap(children));
-  }
-
-  private static void requireNotRoot(TreePath path, String what) throws FileSystemException {
-    if (path.isRoot()) {
-      throw new FileSystemException("", null, "cannot " + what + " the root");
-    }
-  }
 }
