@@ -348,48 +348,20 @@ public final class OverlayDirectory implements Directory {
 
   @Override
   public synchronized void move(TreePath source, TreePath target) throws IOException {
-    PathCopying.requireNotRoot(source, "move");
-    T node = edits.resolve(root, source);
-    TreePath to = edits.intoIfDirectory(root, source, target);
-    if (to.equals(source)) {
-      return;
+    PathCopying.Moved<T, DirT> moved = edits.move(root, source, target);
+    if (moved != null) {
+      root = moved.tree();
+      release(moved.replaced());
     }
-    if (node instanceof DirT && to.startsWith(source)) {
-      throw new InvalidOperationException(source.toString(), to.toString(), "cannot move a directory into itself");
-    }
-    T existing = find(to);
-    if (existing instanceof DirT d) {
-      if (!(node instanceof DirT)) {
-        throw new IsDirectoryException(to.toString(), "cannot overwrite directory with non-directory");
-      }
-      if (!children(d).isEmpty()) {
-        throw new DirectoryNotEmptyException(to.toString());
-      }
-    } else if (existing != null && node instanceof DirT) {
-      throw new FileSystemException(to.toString(), null, "cannot overwrite non-directory with directory");
-    }
-    edits.parentDir(root, to);
-    root = edits.put(edits.remove(root, source), to, node);
-    release(existing);
   }
 
   @Override
   public synchronized void rename(TreePath source, TreePath target, Set<RenameOption> options)
       throws IOException {
-    RenameRules.checkOptions(source, target, options);
-    edits.parentDir(root, source);
-    edits.parentDir(root, target);
-    T node = edits.resolve(root, source);
-    T existing = find(target);
-    if (!RenameRules.check(source, node instanceof DirT, target, existing != null,
-        existing instanceof DirT, () -> children((DirT) existing).isEmpty(), options)) {
-      return;
-    }
-    if (options.contains(RenameOption.EXCHANGE)) {
-      root = edits.put(edits.put(root, source, existing), target, node);
-    } else {
-      root = edits.put(edits.remove(root, source), target, node);
-      release(existing);
+    PathCopying.Moved<T, DirT> moved = edits.rename(root, source, target, options);
+    if (moved != null) {
+      root = moved.tree();
+      release(moved.replaced());
     }
   }
 

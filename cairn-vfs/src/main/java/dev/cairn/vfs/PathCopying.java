@@ -2,11 +2,13 @@ package dev.cairn.vfs;
 
 import dev.cairn.core.tree.Name;
 import java.io.IOException;
+import java.nio.file.DirectoryNotEmptyException;
 import java.nio.file.FileSystemException;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.NotDirectoryException;
 import java.util.Collections;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.function.Function;
 
@@ -161,6 +163,61 @@ final class PathCopying<T, D extends T> {
       copy.put(name, with(dirType.cast(child), path, depth + 1, node));
     }
     return newDir.apply(Collections.unmodifiableMap(copy));
+  }
+
+  /** A move's result: the new tree, and the node it replaced at the target (null if none). */
+  record Moved<T, D>(D tree, T replaced) {}
+
+  /**
+   * {@code mv SOURCE TARGET}: into {@code target} if it is a directory; a directory may replace
+   * only an empty directory, a non-directory only a non-directory. Null if there is nothing to do
+   * (moving onto itself).
+   */
+  Moved<T, D> move(D tree, TreePath source, TreePath target) throws IOException {
+    requireNotRoot(source, "move");
+    T node = resolve(tree, source);
+    TreePath to = intoIfDirectory(tree, source, target);
+    if (to.equals(source)) {
+      return null;
+    }
+    boolean nodeIsDir = dirType.isInstance(node);
+    if (nodeIsDir && to.startsWith(source)) {
+      throw new InvalidOperationException(source.toString(), to.toString(), "cannot move a directory into itself");
+    }
+    T existing = find(tree, to);
+    if (dirType.isInstance(existing)) {
+      if (!nodeIsDir) {
+        throw new IsDirectoryException(to.toString(), "cannot overwrite directory with non-directory");
+      }
+      if (!children.of(dirType.cast(existing)).isEmpty()) {
+        throw new DirectoryNotEmptyException(to.toString());
+      }
+    } else if (existing != null && nodeIsDir) {
+      throw new FileSystemException(to.toString(), null, "cannot overwrite non-directory with directory");
+    }
+    parentDir(tree, to);
+    return new Moved<>(put(remove(tree, source), to, node), existing);
+  }
+
+  /**
+   * {@code renameat2(2)} with {@code options} (see {@link RenameRules}); null if there is nothing
+   * to do. An exchange replaces nothing.
+   */
+  Moved<T, D> rename(D tree, TreePath source, TreePath target, Set<RenameOption> options)
+      throws IOException {
+    RenameRules.checkOptions(source, target, options);
+    parentDir(tree, source);
+    parentDir(tree, target);
+    T node = resolve(tree, source);
+    T existing = find(tree, target);
+    if (!RenameRules.check(source, dirType.isInstance(node), target, existing != null,
+        dirType.isInstance(existing), () -> children.of(dirType.cast(existing)).isEmpty(), options)) {
+      return null;
+    }
+    if (options.contains(RenameOption.EXCHANGE)) {
+      return new Moved<>(put(put(tree, source, existing), target, node), null);
+    }
+    return new Moved<>(put(remove(tree, source), target, node), existing);
   }
 
   static void requireNotRoot(TreePath path, String what) throws FileSystemException {
