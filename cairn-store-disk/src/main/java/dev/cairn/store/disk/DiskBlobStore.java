@@ -378,7 +378,13 @@ public final class DiskBlobStore implements BlobStore {
       keys[b + 4] = d.getSizeBytes();
     }
     boolean[] absent = missingKeys(keys, n, i -> Digest.fromProto(digests.get(i)));
-    return UniqueKeys.select(keys, absent, digests);
+    List<build.bazel.remote.execution.v2.Digest> missing = UniqueKeys.select(keys, absent, digests);
+    for (var d : missing) {
+      // Keeps the hash as bytes in the message (one fast encode), so that writing the answer
+      // copies them instead of sizing and encoding the string again, character by character.
+      d.getHashBytes();
+    }
+    return missing;
   }
 
   /**
