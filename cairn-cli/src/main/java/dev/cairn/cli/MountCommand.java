@@ -289,12 +289,7 @@ final class MountCommand implements Callable<Integer> {
       command.add("/usr/bin/setsid"); // out of the terminal's session: no SIGHUP/SIGINT from it
     }
     command.add(java.get());
-    for (String arg : args.get()) {
-      // This command may run with C1 alone to start fast; the daemon serves for long: full compiler.
-      if (!arg.startsWith("-XX:TieredStopAtLevel=")) {
-        command.add(arg);
-      }
-    }
+    command.addAll(List.of(args.get()));
     command.add("--foreground");
     Path log = logFile();
     ProcessBuilder pb = new ProcessBuilder(command)

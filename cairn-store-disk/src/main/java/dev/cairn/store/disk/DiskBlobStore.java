@@ -164,13 +164,7 @@ public final class DiskBlobStore implements BlobStore {
     long[] saved = LruSnapshot.shardTimes(lru);
     boolean[] trusted = new boolean[256];
     for (int s = 0; s < 256; s++) {
-      if (saved[s] != ShardClock.UNKNOWN) {
-        ShardClock.Reading now = shards.read(s);
-        if (now.exists() && now.settled() && now.mtime() == saved[s]) {
-          trusted[s] = true;
-          shards.markVerified(now);
-        }
-      }
+      trusted[s] = shards.trustSaved(s, saved[s]);
     }
     BlobIndex index = IndexScan.scan(cas, LruSnapshot.entries(lru), shards, trusted);
     LruSnapshot.replay(lru, index, trusted);

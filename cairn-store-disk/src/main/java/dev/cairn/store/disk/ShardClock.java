@@ -96,14 +96,21 @@ final class ShardClock {
   }
 
   /**
-   * Trusts the shard at the time {@code now} shows, for a caller that knows the index holds every
-   * file the shard had at that time (an index snapshot saved with that time): only if settled.
+   * Whether the shard still has the time a saved index snapshot recorded for it ({@link #UNKNOWN}
+   * if none): then the snapshot names exactly its files, and the shard counts as verified and
+   * exact from now on. One {@code stat}, none for a shard the snapshot did not vouch for.
    */
-  void markVerified(Reading now) {
-    if (now.settled() && now.exists()) {
-      verified.set(now.shard(), now.mtime());
-      exact.set(now.shard(), now.mtime());
+  boolean trustSaved(int shard, long savedTime) throws IOException {
+    if (savedTime == UNKNOWN) {
+      return false;
     }
+    Reading now = read(shard);
+    if (!now.exists() || !now.settled() || now.mtime() != savedTime) {
+      return false;
+    }
+    verified.set(shard, savedTime);
+    exact.set(shard, savedTime);
+    return true;
   }
 
   /**
@@ -125,11 +132,6 @@ final class ShardClock {
 
   static String name(int shard) {
     return "" + Character.forDigit(shard >> 4, 16) + Character.forDigit(shard & 15, 16);
-  }
-
-  /** The shard of a lowercase hex hash: its first byte. */
-  static int shardOf(String hash) {
-    return Character.digit(hash.charAt(0), 16) << 4 | Character.digit(hash.charAt(1), 16);
   }
 
   /** The shard a directory name stands for, or -1 if it is not two lowercase hex digits. */
