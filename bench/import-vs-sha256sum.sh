@@ -3,13 +3,15 @@
 #
 # Measures, in one run, with the tree in the page cache:
 #   (a) cairn import DIR into a fresh empty store   (hash + write every blob + Directory messages)
-#   (b) cairn import DIR again into the warm store  (hash every file; nothing new to write)
+#   (b) cairn import --rehash DIR again into the warm store  (hash every file; nothing new to write)
+#   (g) cairn import DIR again, unchanged: the digest cache (default) says no file needs reading
+#   (h) cairn import DIR after touching 1% of its files (every 100th): those are read again
 #   (c) find DIR -type f -print0 | xargs -0 -P2 sha256sum > /dev/null   (the bar: hash only)
 #   (d) cairn import of an empty directory into the warm store  (fixed cost: JVM start, store open)
 #   (e) cp -r DIR COPY into a fresh directory  (reference: what creating this many files costs here)
 #   (f) the warm import repeated in one JVM (ImportMain --repeat 6; median of runs 2-6): the steady
 #       state of a long-running process, with JVM start, store open and JIT warm-up taken out
-# and prints medians and the ratios a/c and b/c (goal: <= 1.0), and a/e.
+# and prints medians and the ratios a/c, b/c, g/c and h/c (goal: <= 1.0), and a/e.
 #
 # A fresh store (or copy) per run is made by moving the previous one aside, not deleting it: on
 # this machine's ext4 (mounted with `discard`), deleting ~16k files makes the next ~16k file
@@ -48,7 +50,7 @@ if [ ! -f "$JAR" ]; then
 fi
 if [ -x "$REPO/cairn" ]; then
   IMPLEMENTATION="./cairn import --store STORE DIR"
-  import_cmd() { printf '%s import --store %s %s' "$(q "$REPO/cairn")" "$(q "$1")" "$(q "$2")"; }
+  import_cmd() { printf '%s import --store %s %s %s' "$(q "$REPO/cairn")" "$(q "$1")" "${3:-}" "$(q "$2")"; }
 else
   IMPLEMENTATION="java -cp bench/target/benchmarks.jar dev.cairn.bench.ImportMain STORE DIR (./cairn not on this branch yet)"
   import_cmd() { printf '%s -cp %s dev.cairn.bench.ImportMain %s %s' \
@@ -85,8 +87,10 @@ echo "runs:     $RUNS per command"
 echo "== correctness: one import, then the same root again from the warm store"
 ROOT1=$(bash -c "$(import_cmd "$STORE_WARM" "$DIR")")
 ROOT2=$(bash -c "$(import_cmd "$STORE_WARM" "$DIR")")
+ROOT3=$(bash -c "$(import_cmd "$STORE_WARM" "$DIR" --rehash)")
 echo "root digest: $ROOT1"
-[ "$ROOT1" = "$ROOT2" ] || { echo "root digests differ: $ROOT1 vs $ROOT2" >&2; exit 1; }
+[ "$ROOT1" = "$ROOT2" ] && [ "$ROOT1" = "$ROOT3" ] ||
+  { echo "root digests differ: $ROOT1 vs $ROOT2 (cached) vs $ROOT3 (rehashed)" >&2; exit 1; }
 
 # measure NAME PREPARE COMMAND -> writes $WORK/NAME.median (seconds)
 if command -v hyperfine >/dev/null; then
@@ -122,7 +126,10 @@ echo "== timing with $TIMER"
 
 echo "load average before: $(cat /proc/loadavg)"
 measure fresh "$(set_aside "$STORE_FRESH")" "$(import_cmd "$STORE_FRESH" "$DIR")"
-measure warm "" "$(import_cmd "$STORE_WARM" "$DIR")"
+measure warm "" "$(import_cmd "$STORE_WARM" "$DIR" --rehash)"
+measure cached "" "$(import_cmd "$STORE_WARM" "$DIR")"
+find "$DIR" -type f | sort | awk 'NR % 100 == 0' > "$WORK/touched"
+measure touched "xargs -d '\n' touch < $(q "$WORK/touched")" "$(import_cmd "$STORE_WARM" "$DIR")"
 measure sha256sum "" "$SHA_CMD"
 measure fixed-cost "" "$(import_cmd "$STORE_WARM" "$EMPTY")"
 measure cp "$(set_aside "$COPY")" "cp -r $(q "$DIR") $(q "$COPY")"
@@ -138,11 +145,16 @@ C=$(cat "$WORK/sha256sum.median")
 D=$(cat "$WORK/fixed-cost.median")
 E=$(cat "$WORK/cp.median")
 F=$(cat "$WORK/steady.median")
+G=$(cat "$WORK/cached.median")
+H=$(cat "$WORK/touched.median")
+TOUCHED=$(wc -l < "$WORK/touched")
 echo
 echo "== medians ($RUNS runs each, $FILES files, $BYTES bytes, $(nproc) cores)"
-awk -v a="$A" -v b="$B" -v c="$C" -v d="$D" -v e="$E" -v f="$F" -v bytes="$BYTES" 'BEGIN {
+awk -v a="$A" -v b="$B" -v c="$C" -v d="$D" -v e="$E" -v f="$F" -v g="$G" -v h="$H" -v t="$TOUCHED" -v bytes="$BYTES" 'BEGIN {
   printf "(a) cairn import, fresh store:      %7.3f s  %6.0f MB/s   ratio a/c = %.2f %s\n", a, bytes / a / 1e6, a / c, (a / c <= 1.0 ? "(goal met)" : "(goal <= 1.0 MISSED)")
-  printf "(b) cairn import, warm store:       %7.3f s  %6.0f MB/s   ratio b/c = %.2f %s\n", b, bytes / b / 1e6, b / c, (b / c <= 1.0 ? "(goal met)" : "(goal <= 1.0 MISSED)")
+  printf "(b) cairn import --rehash, warm:    %7.3f s  %6.0f MB/s   ratio b/c = %.2f %s\n", b, bytes / b / 1e6, b / c, (b / c <= 1.0 ? "(goal met)" : "(goal <= 1.0 MISSED)")
+  printf "(g) cairn import, unchanged tree:   %7.3f s                ratio g/c = %.2f %s\n", g, g / c, (g / c <= 1.0 ? "(goal met)" : "(goal <= 1.0 MISSED)")
+  printf "(h) cairn import, %d files touched: %7.3f s                ratio h/c = %.2f %s\n", t, h, h / c, (h / c <= 1.0 ? "(goal met)" : "(goal <= 1.0 MISSED)")
   printf "(c) find | xargs -P2 sha256sum:     %7.3f s  %6.0f MB/s\n", c, bytes / c / 1e6
   printf "(d) cairn import of an empty dir:   %7.3f s  (JVM start + store open + close; part of a and b)\n", d
   printf "(e) cp -r of the tree:              %7.3f s  (reference for file creation)   ratio a/e = %.2f\n", e, a / e

@@ -1,6 +1,7 @@
 package dev.cairn.cli;
 
 import dev.cairn.core.blob.BlobStore;
+import dev.cairn.core.tree.DigestCache;
 import dev.cairn.core.tree.MerkleTreeBuilder;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -22,7 +23,10 @@ import picocli.CommandLine.ParentCommand;
       "Store a directory tree and print its root digest.",
       "Files, executable bits, symlinks (target kept verbatim) and empty directories are stored;"
           + " importing the same content again gives the same digest. Devices, sockets and fifos"
-          + " are refused. Shows a progress bar when run on a terminal."
+          + " are refused. Shows a progress bar when run on a terminal.",
+      "Files unchanged since the last import of the same directory (same inode, size, mtime and"
+          + " ctime) are not read again: their digests are kept per directory in the store's"
+          + " digests/ folder. --rehash reads every file."
     })
 final class ImportCommand implements Callable<Integer> {
 
@@ -34,18 +38,34 @@ final class ImportCommand implements Callable<Integer> {
   @Option(
       names = "--json",
       description = "Print one JSON object with the root digest and counts instead of the digest:"
-          + " root, files, directories, symlinks, bytes, blobsStored, bytesStored, seconds.")
+          + " root, files, directories, symlinks, bytes, blobsStored, bytesStored, filesHashed,"
+          + " seconds.")
   private boolean json;
+
+  @Option(
+      names = "--rehash",
+      description = "Hash every file, even those whose inode, size, mtime and ctime say they are"
+          + " unchanged since the last import (and remember nothing).")
+  private boolean rehash;
 
   @Override
   public Integer call() throws IOException {
     Invocation io = cairn.invocation();
     long start = System.nanoTime();
     MerkleTreeBuilder.Result result;
+    DigestCache cache = rehash
+        ? DigestCache.none()
+        : DigestCache.open(cairn.storePath().resolve("digests"), dir, cairn.digestFunction());
     try (BlobStore store = cairn.openBlobStore()) {
       int parallelism = Runtime.getRuntime().availableProcessors();
-      result = new MerkleTreeBuilder(store, parallelism, TerminalProgress.forInvocation(io))
+      result = new MerkleTreeBuilder(store, parallelism, TerminalProgress.forInvocation(io), cache)
           .build(dir);
+    }
+    try {
+      cache.save();
+    } catch (IOException e) {
+      io.err().println("cairn: warning: the digests of " + dir + " were not remembered ("
+          + e.getMessage() + "); the next import reads every file again");
     }
     double seconds = (System.nanoTime() - start) / 1e9;
     if (json) {
@@ -57,6 +77,7 @@ final class ImportCommand implements Callable<Integer> {
           .field("bytes", result.bytes())
           .field("blobsStored", result.blobsStored())
           .field("bytesStored", result.bytesStored())
+          .field("filesHashed", result.filesHashed())
           .field("seconds", seconds, 3));
     } else {
       io.out().println(result.root());

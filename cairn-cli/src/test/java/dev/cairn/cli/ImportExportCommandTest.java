@@ -71,7 +71,7 @@ class ImportExportCommandTest {
     Pattern shape = Pattern.compile(
         "\\{\"root\": \"([0-9a-f]{64}/\\d+)\", \"files\": (\\d+), \"directories\": (\\d+),"
             + " \"symlinks\": (\\d+), \"bytes\": (\\d+), \"blobsStored\": (\\d+),"
-            + " \"bytesStored\": (\\d+), \"seconds\": (\\d+\\.\\d{3})}");
+            + " \"bytesStored\": (\\d+), \"filesHashed\": (\\d+), \"seconds\": (\\d+\\.\\d{3})}");
     Matcher m = shape.matcher(json);
     assertThat(m.matches()).as(json).isTrue();
     assertThat(m.group(1)).isEqualTo(root);
@@ -81,6 +81,28 @@ class ImportExportCommandTest {
     assertThat(Long.parseLong(m.group(5))).isEqualTo(8 + 18 + 8);
     assertThat(m.group(6)).isEqualTo("0"); // everything was stored by the first import
     assertThat(m.group(7)).isEqualTo("0");
+    assertThat(m.group(8)).isEqualTo("4"); // written just now: too fresh to be remembered
+  }
+
+  @Test
+  void import_readsOnlyFilesChangedSinceTheLastImport() throws Exception {
+    Thread.sleep(2_100); // the digest cache trusts only files whose ctime has settled for 2 s
+    String first = cairn.ok("import", "--json", src.toString()).line();
+    assertThat(first).contains("\"filesHashed\": 4,");
+
+    String again = cairn.ok("import", "--json", src.toString()).line();
+    assertThat(again).contains("\"filesHashed\": 0,");
+    String root = cairn.ok("import", src.toString()).line();
+    assertThat(first).startsWith("{\"root\": \"" + root + "\"");
+
+    assertThat(cairn.ok("import", "--json", "--rehash", src.toString()).line())
+        .contains("\"filesHashed\": 4,");
+    Files.writeString(src.resolve("README"), "READ ME\n"); // same size
+    String changed = cairn.ok("import", "--json", src.toString()).line();
+    assertThat(changed).contains("\"filesHashed\": 1,").doesNotContain(root);
+    assertThat(cairn.ok("import", "--rehash", src.toString()).line())
+        .isEqualTo(cairn.ok("import", src.toString()).line());
+    assertThat(tmp.resolve("store/digests")).isDirectoryContaining(p -> p.toString().endsWith(".digests"));
   }
 
   @Test

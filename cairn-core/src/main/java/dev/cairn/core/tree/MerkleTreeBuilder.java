@@ -27,9 +27,13 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.Future;
+import java.util.concurrent.RecursiveTask;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -42,13 +46,16 @@ import java.util.concurrent.atomic.AtomicLong;
  * for a remote store), large ones streamed. Symlinks are stored as symlinks with their
  * target verbatim; devices, sockets and fifos are refused with the path named. A file that
  * changes while it is imported makes the import fail rather than store a wrong tree.
+ *
+ * <p>With a {@link DigestCache}, a file whose inode, size, mtime and ctime are those of the last
+ * import is not read: its digest comes from the cache.
  */
 public final class MerkleTreeBuilder {
 
   /** What an import did. */
   public record Result(
       Digest root, long files, long directories, long symlinks, long bytes, long blobsStored,
-      long bytesStored) {}
+      long bytesStored, long filesHashed) {}
 
   private static final int CHUNK = 1 << 20;
   /** Files up to this size are uploaded in batches. */
@@ -66,10 +73,21 @@ public final class MerkleTreeBuilder {
   private final DigestFunction function;
   private final int parallelism;
   private final Progress progress;
+  private final DigestCache cache;
+  private final AtomicLong filesHashed = new AtomicLong();
   private final AtomicLong blobsStored = new AtomicLong();
   private final AtomicLong bytesStored = new AtomicLong();
 
   public MerkleTreeBuilder(BlobStore store, int parallelism, Progress progress) {
+    this(store, parallelism, progress, DigestCache.none());
+  }
+
+  /**
+   * A builder that takes the digests of files unchanged since the last import from {@code
+   * cache} and records the ones it computes there (the caller saves it after {@link #build}).
+   */
+  public MerkleTreeBuilder(BlobStore store, int parallelism, Progress progress, DigestCache cache) {
+    this.cache = Objects.requireNonNull(cache, "cache");
     this.store = Objects.requireNonNull(store, "store");
     this.function = store.digestFunction();
     if (parallelism < 1) {
@@ -90,8 +108,9 @@ public final class MerkleTreeBuilder {
           ? new NotDirectoryException(root.toString())
           : new java.nio.file.NoSuchFileException(root.toString(), null, "no such directory");
     }
+    DirShape shape = walk(root);
     Counts counts = new Counts();
-    DirShape shape = walk(root, counts);
+    counts.add(shape);
     progress.start("import", counts.files, counts.bytes);
     try (ExecutorService pool = Executors.newFixedThreadPool(parallelism, threadFactory())) {
       submitFiles(shape, pool);
@@ -124,7 +143,7 @@ public final class MerkleTreeBuilder {
     blobsStored.addAndGet(missingDirectories.size());
     progress.finish();
     return new Result(rootDigest, counts.files, counts.directories, counts.symlinks,
-        counts.bytes, blobsStored.get(), bytesStored.get());
+        counts.bytes, blobsStored.get(), bytesStored.get(), filesHashed.get());
   }
 
   /**
@@ -210,9 +229,22 @@ public final class MerkleTreeBuilder {
     long directories;
     long symlinks;
     long bytes;
+
+    void add(DirShape shape) {
+      directories++;
+      files += shape.files.size();
+      symlinks += shape.links.size();
+      for (FileShape f : shape.files) {
+        bytes += f.size;
+      }
+      for (DirShape d : shape.dirs) {
+        add(d);
+      }
+    }
   }
 
-  private record FileShape(String name, Path path, boolean executable, long size) {}
+  /** A file as the walk saw it; {@code stamp} is null where the platform has no unix stat. */
+  private record FileShape(String name, Path path, boolean executable, long size, FileStamp stamp) {}
 
   private record LinkShape(String name, String target) {}
 
@@ -228,9 +260,65 @@ public final class MerkleTreeBuilder {
     }
   }
 
-  private DirShape walk(Path dir, Counts counts) throws IOException {
+  /**
+   * Lists and stats the whole tree, directories in parallel (on a cold JVM and a tree in the page
+   * cache, the stat calls and the name checks are CPU-bound). The first error found is thrown.
+   */
+  private DirShape walk(Path root) throws IOException {
+    AtomicReference<IOException> failure = new AtomicReference<>();
+    DirShape shape;
+    try (ForkJoinPool walkers = new ForkJoinPool(parallelism)) {
+      shape = walkers.invoke(new WalkTask(root, failure));
+    }
+    if (failure.get() != null) {
+      throw failure.get();
+    }
+    return shape;
+  }
+
+  /** Walks one directory, then its subdirectories as tasks of their own. */
+  private static final class WalkTask extends RecursiveTask<DirShape> {
+    private final Path dir;
+    private final AtomicReference<IOException> failure;
+
+    WalkTask(Path dir, AtomicReference<IOException> failure) {
+      this.dir = dir;
+      this.failure = failure;
+    }
+
+    @Override
+    protected DirShape compute() {
+      if (failure.get() != null) {
+        return null;
+      }
+      List<Path> subdirs = new ArrayList<>();
+      DirShape shape;
+      try {
+        shape = walkOne(dir, subdirs);
+      } catch (IOException e) {
+        failure.compareAndSet(null, e);
+        return null;
+      }
+      List<WalkTask> tasks = new ArrayList<>(subdirs.size());
+      for (Path sub : subdirs) {
+        tasks.add(new WalkTask(sub, failure));
+      }
+      invokeAll(tasks);
+      for (WalkTask t : tasks) {
+        DirShape child = t.join();
+        if (child == null) {
+          return null;
+        }
+        shape.dirs.add(child);
+      }
+      shape.dirs.sort((a, b) -> Name.compareUtf8(a.name, b.name));
+      return shape;
+    }
+  }
+
+  /** Lists and stats one directory; its subdirectories go to {@code subdirs}, not yet walked. */
+  private static DirShape walkOne(Path dir, List<Path> subdirs) throws IOException {
     DirShape shape = new DirShape(dir.getFileName() == null ? "" : dir.getFileName().toString());
-    counts.directories++;
     try (DirectoryStream<Path> entries = Files.newDirectoryStream(dir)) {
       for (Path entry : entries) {
         String name = entry.getFileName().toString();
@@ -243,31 +331,44 @@ public final class MerkleTreeBuilder {
         if (name.indexOf('\uFFFD') >= 0 && !entry.equals(dir.resolve(name))) {
           throw new InvalidTreeException(entry + ": name is not valid UTF-8");
         }
-        PosixFileAttributes attrs =
-            Files.readAttributes(entry, PosixFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
-        if (attrs.isRegularFile()) {
-          boolean exec = attrs.permissions().contains(PosixFilePermission.OWNER_EXECUTE);
-          shape.files.add(new FileShape(name, entry, exec, attrs.size()));
-          counts.files++;
-          counts.bytes += attrs.size();
-        } else if (attrs.isDirectory()) {
-          shape.dirs.add(walk(entry, counts));
-        } else if (attrs.isSymbolicLink()) {
+        Entry attrs = lstat(entry);
+        if (attrs.regularFile) {
+          shape.files.add(new FileShape(name, entry, attrs.executable, attrs.size, attrs.stamp));
+        } else if (attrs.directory) {
+          subdirs.add(entry);
+        } else if (attrs.symlink) {
           String target = Files.readSymbolicLink(entry).toString();
           if (target.isEmpty()) {
             throw new InvalidTreeException(entry + ": symlink with an empty target");
           }
           shape.links.add(new LinkShape(name, target));
-          counts.symlinks++;
         } else {
           throw new SpecialFileException(entry, kindOf(entry));
         }
       }
     }
     shape.files.sort((a, b) -> Name.compareUtf8(a.name, b.name));
-    shape.dirs.sort((a, b) -> Name.compareUtf8(a.name, b.name));
     shape.links.sort((a, b) -> Name.compareUtf8(a.name, b.name));
     return shape;
+  }
+
+  /** One no-follow stat of a directory entry: its type, and what a file's digest depends on. */
+  private record Entry(
+      boolean regularFile, boolean directory, boolean symlink, boolean executable, long size,
+      FileStamp stamp) {}
+
+  private static Entry lstat(Path entry) throws IOException {
+    Map<String, Object> unix = FileStamp.lstat(entry);
+    if (unix != null) {
+      int type = FileStamp.type(unix);
+      return new Entry(type == FileStamp.S_IFREG, type == FileStamp.S_IFDIR,
+          type == FileStamp.S_IFLNK, FileStamp.ownerExecutable(unix), (Long) unix.get("size"),
+          FileStamp.of(unix));
+    }
+    PosixFileAttributes posix =
+        Files.readAttributes(entry, PosixFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+    return new Entry(posix.isRegularFile(), posix.isDirectory(), posix.isSymbolicLink(),
+        posix.permissions().contains(PosixFilePermission.OWNER_EXECUTE), posix.size(), null);
   }
 
   private static String kindOf(Path p) {
@@ -286,9 +387,16 @@ public final class MerkleTreeBuilder {
     }
   }
 
+  /** Hashes, on the pool, the files the cache does not know; the others are done at once. */
   private void submitFiles(DirShape shape, ExecutorService pool) {
     for (FileShape f : shape.files) {
-      shape.fileDigests.add(pool.submit(() -> hashFile(f)));
+      Digest known = cache.lookup(f.stamp);
+      if (known != null) {
+        progress.advance(known.sizeBytes());
+        shape.fileDigests.add(CompletableFuture.completedFuture(known));
+      } else {
+        shape.fileDigests.add(pool.submit(() -> hashFile(f)));
+      }
     }
     for (DirShape d : shape.dirs) {
       submitFiles(d, pool);
@@ -296,7 +404,15 @@ public final class MerkleTreeBuilder {
   }
 
   private Digest hashFile(FileShape file) throws IOException {
+    // The walk's stamp is seconds old on a big tree: the settle rule needs one taken just
+    // before the bytes are read.
+    long stampedAt = cache.now();
+    FileStamp before = cache.enabled() ? FileStamp.read(file.path) : null;
     Digest digest = hash(file.path);
+    filesHashed.incrementAndGet();
+    if (before != null) {
+      cache.record(before, stampedAt, FileStamp.read(file.path), digest);
+    }
     progress.advance(digest.sizeBytes());
     return digest;
   }
