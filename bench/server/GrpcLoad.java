@@ -12,7 +12,8 @@
 //               --runs R --seconds S --streams C     BatchReadBlobs of what was stored, per target,
 //               --batch B --blob BYTES               targets alternating in order run by run
 //   bytestream  --target NAME=HOST:PORT ...        Write a fresh blob of --bytes through ByteStream,
-//               --runs R --bytes N --chunk C         then Read it back; targets alternate
+//               --runs R --bytes N --chunk C         then Read it back; targets alternate;
+//               --warmup-bytes N --warmups W         W unmeasured round trips of N bytes first
 //   findmissing --target NAME=HOST:PORT            one FindMissingBlobs of --digests digests, half
 //               --digests N --runs R --warmup W      (--present F) present, uploaded first; or
 //               --split K --present F                --split K calls in sequence; client-observed
@@ -330,6 +331,7 @@ public class GrpcLoad {
     long bytes = o.size("bytes", 1L << 30);
     int chunk = (int) o.size("chunk", 1 << 20);
     long warmBytes = o.size("warmup-bytes", 256L << 20);
+    int warmups = o.integer("warmups", 1);
     boolean sync = !o.flag("no-sync");
     Map<String, ManagedChannel> channels = new HashMap<>();
     for (Target t : targets) {
@@ -338,11 +340,13 @@ public class GrpcLoad {
     Map<String, List<Double>> up = new HashMap<>();
     Map<String, List<Double>> down = new HashMap<>();
     for (Target t : targets) {
-      Blob warm = makeBlob(warmBytes, chunk, System.nanoTime());
-      double u = upload(t, channels.get(t.name()), warm);
-      double d = download(t, channels.get(t.name()), warm, true);
-      log("warm-up %s: ByteStream %d MiB up %.2f GB/s, down %.2f GB/s (content verified)",
-          t.name(), warmBytes >> 20, u, d);
+      for (int w = 0; w < warmups; w++) {
+        Blob warm = makeBlob(warmBytes, chunk, System.nanoTime());
+        double u = upload(t, channels.get(t.name()), warm);
+        double d = download(t, channels.get(t.name()), warm, true);
+        log("warm-up %s: ByteStream %d MiB up %.2f GB/s, down %.2f GB/s (content verified)",
+            t.name(), warmBytes >> 20, u, d);
+      }
       up.put(t.name(), new ArrayList<>());
       down.put(t.name(), new ArrayList<>());
     }
