@@ -372,6 +372,8 @@ final class MountService {
       if (client.declined != null) {
         return fallback(client.declined);
       }
+      LOG.log(Level.INFO, "mount service: 'cairn " + String.join(" ", args).replaceAll(
+          "\\p{Cntrl}", "?") + "' in " + cwd + ": exit status " + status);
       return MountRequest.reply(Integer.toString(status), out.toString(StandardCharsets.UTF_8),
           err.toString(StandardCharsets.UTF_8));
     } catch (RuntimeException e) {
