@@ -26,6 +26,10 @@ import java.util.Objects;
  *           status: the exit status (0, 1, 2), or "fallback": run the command yourself
  * </pre>
  *
+ * The service sends the reply's first field as soon as the token checked out, and the rest once
+ * the command ran: a client may time out waiting for the first (no live service there), but
+ * after it the mount may be under way, so it waits as long as the command takes.
+ *
  * A request is at most {@link #MAX_BYTES}; fields may not contain NUL (replies drop any).
  *
  * @param token the secret read from the rendezvous file
@@ -100,10 +104,24 @@ record MountRequest(String token, String cwd, Map<String, String> env, List<Stri
     return out.toByteArray();
   }
 
-  /** A reply: {@code status} is an exit status or {@link #FALLBACK}. */
+  /** A whole reply: {@code status} is an exit status or {@link #FALLBACK}. */
   static byte[] reply(String status, String stdout, String stderr) {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
+    out.writeBytes(replyHead());
+    out.writeBytes(replyBody(status, stdout, stderr));
+    return out.toByteArray();
+  }
+
+  /** The reply's first field, sent once the request is authenticated. */
+  static byte[] replyHead() {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
     field(out, MAGIC);
+    return out.toByteArray();
+  }
+
+  /** The rest of the reply, once the command ran. */
+  static byte[] replyBody(String status, String stdout, String stderr) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
     field(out, status);
     field(out, stdout.replace("\0", ""));
     field(out, stderr.replace("\0", ""));

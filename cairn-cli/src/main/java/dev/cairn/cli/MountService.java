@@ -6,7 +6,9 @@ import dev.cairn.fuse.CairnMount;
 import dev.cairn.store.disk.DiskBlobStore;
 import java.io.BufferedInputStream;
 import java.io.ByteArrayOutputStream;
+import java.io.FilterInputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.PrintStream;
 import java.lang.System.Logger.Level;
@@ -308,10 +310,9 @@ final class MountService {
 
   private void handle(Socket connection) {
     try (connection) {
-      connection.setSoTimeout(READ_TIMEOUT_MILLIS);
       MountRequest request;
       try {
-        request = MountRequest.read(new BufferedInputStream(connection.getInputStream()));
+        request = MountRequest.read(new BufferedInputStream(withDeadline(connection)));
       } catch (MountRequest.MalformedException | SocketTimeoutException e) {
         LOG.log(Level.WARNING, "mount service: dropped a request from port "
             + connection.getPort() + ": " + e.getMessage());
@@ -324,6 +325,8 @@ final class MountService {
         return;
       }
       OutputStream out = connection.getOutputStream();
+      out.write(MountRequest.replyHead()); // a live service: the client now waits for the rest
+      out.flush();
       out.write(answer(request));
       out.flush();
     } catch (IOException e) {
@@ -331,7 +334,27 @@ final class MountService {
     }
   }
 
-  /** Runs an authenticated request; the reply's bytes. */
+  /**
+   * The connection's input, failing once {@value #READ_TIMEOUT_MILLIS} ms passed since now: a
+   * client sending a byte now and then cannot hold a connection longer than that.
+   */
+  private static InputStream withDeadline(Socket connection) throws IOException {
+    long deadline = System.nanoTime() + READ_TIMEOUT_MILLIS * 1_000_000L;
+    return new FilterInputStream(connection.getInputStream()) {
+      @Override
+      public int read(byte[] b, int off, int len) throws IOException {
+        long left = (deadline - System.nanoTime()) / 1_000_000;
+        if (left <= 0) {
+          throw new SocketTimeoutException("request not complete within "
+              + READ_TIMEOUT_MILLIS + " ms");
+        }
+        connection.setSoTimeout((int) left);
+        return super.read(b, off, len);
+      }
+    };
+  }
+
+  /** Runs an authenticated request; the reply's bytes after its first field. */
   byte[] answer(MountRequest request) {
     synchronized (this) {
       if (stopping) {
@@ -374,7 +397,7 @@ final class MountService {
       }
       LOG.log(Level.INFO, "mount service: 'cairn " + String.join(" ", args).replaceAll(
           "\\p{Cntrl}", "?") + "' in " + cwd + ": exit status " + status);
-      return MountRequest.reply(Integer.toString(status), out.toString(StandardCharsets.UTF_8),
+      return MountRequest.replyBody(Integer.toString(status), out.toString(StandardCharsets.UTF_8),
           err.toString(StandardCharsets.UTF_8));
     } catch (RuntimeException e) {
       LOG.log(Level.ERROR, "mount service: request failed", e);
@@ -392,7 +415,7 @@ final class MountService {
 
   private static byte[] fallback(String reason) {
     LOG.log(Level.INFO, "mount service: declined a request (" + reason + ")");
-    return MountRequest.reply(MountRequest.FALLBACK, "", "");
+    return MountRequest.replyBody(MountRequest.FALLBACK, "", "");
   }
 
   // ------------------------------------------------------------------ rendezvous file

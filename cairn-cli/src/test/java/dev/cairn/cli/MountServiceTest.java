@@ -86,6 +86,29 @@ class MountServiceTest {
   }
 
   @Test
+  void aClientTricklingItsRequest_isDroppedAtTheDeadline() throws Exception {
+    try (Socket s = new Socket(InetAddress.getLoopbackAddress(),
+        Integer.parseInt(file.get("port")))) {
+      s.setSoTimeout(20_000);
+      long start = System.nanoTime();
+      s.getOutputStream().write("cairn-mount-1\0".getBytes(StandardCharsets.US_ASCII));
+      Thread trickle = Thread.ofVirtual().start(() -> {
+        try {
+          for (int i = 0; i < 15; i++) { // a byte a second: each read is quick, the whole is not
+            Thread.sleep(1000);
+            s.getOutputStream().write('a');
+          }
+        } catch (IOException | InterruptedException e) {
+          // the service closed the connection
+        }
+      });
+      assertThat(s.getInputStream().read()).isEqualTo(-1);
+      assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(10));
+      trickle.interrupt();
+    }
+  }
+
+  @Test
   void usageErrors_areAnsweredWithTheCommandsOwnMessageAndStatus() throws IOException {
     List<String> reply = ask("--store", store.toString(), "mount", "nope", "mnt");
     CliRunner.Result direct = new CliRunner(store).runRaw("--store", store.toString(), "mount",
