@@ -176,8 +176,15 @@ final class MountService {
   int host(Path mountpoint, boolean captureOnUnmount, Opener opener) throws Exception {
     MountCommand.Served opened = opener.open(local);
     Hosted served = new Hosted(mountpoint, opened, captureOnUnmount);
+    boolean late;
     synchronized (this) {
       mounts.put(served, Boolean.TRUE);
+      late = stopping; // shutdown() ran while this mount was being made: it missed it
+    }
+    if (late) {
+      end(served);
+      throw new IOException("the mount service stopped while mounting " + mountpoint
+          + "; mount again");
     }
     Thread.ofPlatform().daemon(true).name("unmount-watch").start(() -> {
       try {
