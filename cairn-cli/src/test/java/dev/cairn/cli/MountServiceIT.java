@@ -163,13 +163,50 @@ class MountServiceIT {
 
     Run capture = launcher(Map.of(), "capture", w.toString());
     assertThat(capture.stdout().strip()).as(capture.stderr()).isEqualTo(expected);
-    Run u = launcher(Map.of(), "umount", w.toString());
-    assertThat(u.exitCode()).as(u.stderr()).isZero();
+    Process u = new ProcessBuilder("fusermount3", "-u", w.toString()).inheritIO().start();
+    assertThat(u.waitFor()).isZero();
     awaitLog(m1, w + ": final root digest " + expected);
     Path back = tmp.resolve("back");
     cairn.ok("export", expected, back.toString());
     assertThat(Files.readString(back.resolve("added.txt"))).isEqualTo("added\n");
     assertThat(Mounter.isMounted(m1)).as("the other mount is untouched").isTrue();
+  }
+
+  @Test
+  void eachHostedMount_hasItsOwnRemote_andTrackAccessFileFromTheCallersDirectory()
+      throws Exception {
+    Path m1 = mountPoint("m1");
+    Run first = launcher(Map.of(), "--store", store.toString(), "mount", digest, m1.toString());
+    assertThat(first.exitCode()).as(first.stderr()).isZero();
+    services.add(Long.parseLong(serviceFile().get("pid")));
+    Path serverStore = tmp.resolve("server-store");
+    Path remoteSrc = Files.createDirectories(tmp.resolve("remote-src/dir"));
+    Files.writeString(remoteSrc.resolve("remote.txt"), "from the server\n");
+    String remoteDigest = new CliRunner(serverStore).ok("import", remoteSrc.getParent().toString())
+        .line();
+    Path r = mountPoint("r");
+
+    try (dev.cairn.server.CairnServer server = dev.cairn.server.CairnServer.start(
+        dev.cairn.server.ServerConfig.defaults(new dev.cairn.server.StoreConfig.Disk(
+                dev.cairn.store.disk.DiskStoreConfig.at(serverStore)))
+            .withListen(new java.net.InetSocketAddress("127.0.0.1", 0),
+                new java.net.InetSocketAddress("127.0.0.1", 0)))) {
+      String url = "grpc://127.0.0.1:" + server.grpcAddress().getPort();
+      Run remote = launcher(Map.of(), "--store", store.toString(), "--remote", url, "mount",
+          "--track-access", "accessed.txt", remoteDigest, "r");
+      assertThat(remote.exitCode()).as(remote.stderr()).isZero();
+      assertThat(serviceLog(m1)).contains("mounted " + remoteDigest + " at " + r);
+      assertThat(Files.readString(r.resolve("dir/remote.txt"))).isEqualTo("from the server\n");
+      Run u = launcher(Map.of(), "umount", r.toString());
+      assertThat(u.exitCode()).as(u.stderr()).isZero();
+      awaitLog(m1, "unmounted " + r);
+    }
+    assertThat(Files.readAllLines(tmp.resolve("accessed.txt"))).contains("dir/remote.txt");
+    // fetched into the shared local store: exported without the server
+    Path back = tmp.resolve("back");
+    cairn.ok("export", remoteDigest, back.toString());
+    assertThat(Files.readString(back.resolve("dir/remote.txt"))).isEqualTo("from the server\n");
+    assertThat(Files.readString(m1.resolve("sub/file.txt"))).isEqualTo("content\n");
   }
 
   @Test
@@ -204,11 +241,20 @@ class MountServiceIT {
     services.add(pid2);
     assertThat(pid2).isNotEqualTo(pid);
 
-    // SIGTERM to a service unmounts its mounts
+    // the new daemon is the service now: it hosts the next mount
+    Path m3 = mountPoint("m3");
+    Run third = launcher(Map.of(), "--store", store.toString(), "mount", digest, m3.toString());
+    assertThat(third.exitCode()).as(third.stderr()).isZero();
+    assertThat(serviceLog(m2)).contains("mounted " + digest + " at " + m3);
+
+    // SIGTERM to a service unmounts all its mounts, and only its own
     ProcessHandle.of(pid2).orElseThrow().destroy();
     ProcessHandle.of(pid2).ifPresent(p -> p.onExit().orTimeout(30, TimeUnit.SECONDS).join());
     assertThat(Mounter.isMounted(m2)).isFalse();
+    assertThat(Mounter.isMounted(m3)).isFalse();
     assertThat(Mounter.isMounted(m1)).isTrue();
+    assertThat(serviceLog(m2)).contains("unmounted " + m3, "unmounted " + m2,
+        "mount service stopped: exiting");
   }
 
   @Test
