@@ -139,15 +139,16 @@ class MountServiceIT {
   }
 
   @Test
-  void aWritableMountHostedByTheService_capturesLikeItsOwnDaemon() throws Exception {
+  void aWritableMountHostedByTheService_capturesAndPublishesToItsRefLikeItsOwnDaemon() throws Exception {
     Path m1 = mountPoint("m1");
     Path w = mountPoint("w");
     Run first = launcher(Map.of(), "--store", store.toString(), "mount", digest, m1.toString());
     assertThat(first.exitCode()).as(first.stderr()).isZero();
     services.add(Long.parseLong(serviceFile().get("pid")));
 
+    cairn.ok("ref", "set", "team/app", digest);
     Run writable = launcher(Map.of(), "--store", store.toString(), "mount", "--writable",
-        "--capture-on-unmount", digest, w.toString());
+        "--capture-on-unmount", "--ref", "team/app", "ref:team/app", w.toString());
     assertThat(writable.exitCode()).as(writable.stderr()).isZero();
     assertThat(logOf(w)).doesNotExist();
     Files.writeString(w.resolve("sub/file.txt"), "edited\n");
@@ -166,6 +167,7 @@ class MountServiceIT {
     Process u = new ProcessBuilder("fusermount3", "-u", w.toString()).inheritIO().start();
     assertThat(u.waitFor()).isZero();
     awaitLog(m1, w + ": final root digest " + expected);
+    assertThat(cairn.ok("ref", "get", "team/app").line()).isEqualTo(expected); // --ref, on-unmount
     Path back = tmp.resolve("back");
     cairn.ok("export", expected, back.toString());
     assertThat(Files.readString(back.resolve("added.txt"))).isEqualTo("added\n");
