@@ -109,7 +109,7 @@ public final class CairnCommand implements Callable<Integer> {
   /** The store directory the options name, or the XDG default. */
   Path storePath() {
     if (store != null) {
-      return store;
+      return invocation.resolve(store);
     }
     String cache = invocation.env().get("XDG_CACHE_HOME");
     if (cache != null && !cache.isEmpty() && Path.of(cache).isAbsolute()) {

@@ -32,6 +32,8 @@ public final class Invocation {
   private final Map<String, String> env;
   private final BooleanSupplier interactive;
   private final boolean colors;
+  private final Path cwd; // null: this process's own working directory
+  private final MountService.Client mountService; // null unless a mount service runs this command
   private Boolean interactiveAnswer;
 
   /**
@@ -42,12 +44,25 @@ public final class Invocation {
    */
   public Invocation(
       OutputStream stdout, PrintStream stderr, Map<String, String> env, boolean interactive) {
-    this(stdout, stderr, env, () -> interactive, false);
+    this(stdout, stderr, env, () -> interactive, false, null, null);
+  }
+
+  /**
+   * A command line a client sent to the {@link MountService}: run in the service's process, but
+   * with the client's working directory and environment, and its output captured for the reply.
+   */
+  Invocation(OutputStream stdout, PrintStream stderr, Map<String, String> env, Path cwd,
+      MountService.Client mountService) {
+    this(stdout, stderr, env, () -> false, false, Objects.requireNonNull(cwd, "cwd"),
+        Objects.requireNonNull(mountService, "mountService"));
+    if (!cwd.isAbsolute()) {
+      throw new IllegalArgumentException("working directory " + cwd + " is not absolute");
+    }
   }
 
   private Invocation(
       OutputStream stdout, PrintStream stderr, Map<String, String> env,
-      BooleanSupplier interactive, boolean colors) {
+      BooleanSupplier interactive, boolean colors, Path cwd, MountService.Client mountService) {
     this.stdout = new StdoutStream(Objects.requireNonNull(stdout, "stdout"));
     this.out = new PrintWriter(new OutputStreamWriter(this.stdout, StandardCharsets.UTF_8), false);
     this.errStream = Objects.requireNonNull(stderr, "stderr");
@@ -55,6 +70,8 @@ public final class Invocation {
     this.env = Map.copyOf(env);
     this.interactive = Objects.requireNonNull(interactive, "interactive");
     this.colors = colors;
+    this.cwd = cwd;
+    this.mountService = mountService;
   }
 
   /**
@@ -66,7 +83,21 @@ public final class Invocation {
     boolean colors = !env.containsKey("NO_COLOR") && isTerminal(1).orElse(false);
     return new Invocation(
         new FileOutputStream(FileDescriptor.out), System.err, env,
-        Invocation::stdoutAndStderrAreTerminals, colors);
+        Invocation::stdoutAndStderrAreTerminals, colors, null, null);
+  }
+
+  /**
+   * A path from the command line as the caller meant it: a relative one is relative to the
+   * caller's working directory, which is not this process's when a mount service runs the
+   * command for a client. Unchanged when the caller is this process.
+   */
+  public Path resolve(Path path) {
+    return cwd == null ? path : cwd.resolve(path);
+  }
+
+  /** The mount service running this command for a client, if one is. */
+  java.util.Optional<MountService.Client> mountService() {
+    return java.util.Optional.ofNullable(mountService);
   }
 
   /** Raw standard output, for blob bytes. Flush {@link #out()} before writing here. */

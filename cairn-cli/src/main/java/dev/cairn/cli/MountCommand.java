@@ -18,6 +18,7 @@ import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -46,7 +47,11 @@ import picocli.CommandLine.Spec;
       "Files are read from the local store and cached by the kernel (see --reads);"
           + " with --remote, blobs missing locally are fetched on first use and verified.",
       "Returns once the mount is ready; the daemon serving it logs to"
-          + " $XDG_STATE_HOME/cairn/mount<MOUNTPOINT, / as _>.log. Unmount with 'cairn umount MOUNTPOINT'."
+          + " $XDG_STATE_HOME/cairn/mount<MOUNTPOINT, / as _>.log. Unmount with 'cairn umount MOUNTPOINT'.",
+      "That daemon is also the store's mount service: later mounts of the same store (same"
+          + " --store, --max-size, --digest-function) run in it, with no new JVM; once it has no"
+          + " mount left it lingers $CAIRN_MOUNT_LINGER (default 5m; e.g. 0, 30s, 1h) and exits."
+          + " <store>/mount-service names it; SIGTERM to its pid unmounts its mounts and stops it."
     })
 final class MountCommand implements Callable<Integer> {
 
@@ -80,7 +85,7 @@ final class MountCommand implements Callable<Integer> {
 
   @Option(names = "--capture-on-unmount",
       description = "Print the tree's final root digest when unmounted (on stdout with"
-          + " --foreground, else in the daemon's log).")
+          + " --foreground, else in the log of the daemon or mount service serving it).")
   private boolean captureOnUnmount;
 
   @Option(names = "--flush", paramLabel = "POLICY",
@@ -115,7 +120,8 @@ final class MountCommand implements Callable<Integer> {
     if (threads < 1 || threads > 64) {
       throw new ParameterException(spec.commandLine(), "--threads must be between 1 and 64");
     }
-    if (!Files.isDirectory(mountpoint)) {
+    Path where = cairn.invocation().resolve(mountpoint).toAbsolutePath();
+    if (!Files.isDirectory(where)) {
       throw new ParameterException(spec.commandLine(), "mount point " + mountpoint
           + " is not an existing directory");
     }
@@ -131,16 +137,97 @@ final class MountCommand implements Callable<Integer> {
     // the spec again with the resolved root and the opened ref store.
     mountSpec(parsedRoot != null ? parsedRoot : DigestFunction.SHA256.emptyDigest(),
         Optional.of(UNOPENED));
+    Duration linger = linger();
+    Optional<MountService.Client> service = cairn.invocation().mountService();
+    if (service.isPresent()) { // a client's request, run by a mount service
+      Optional<String> why = foreground
+          ? Optional.of("--foreground serves in the caller's process")
+          : globalOptions().mismatch(service.get().service().options());
+      if (why.isPresent()) {
+        service.get().decline(why.get());
+        return 0;
+      }
+      return service.get().service().host(where, captureOnUnmount,
+          local -> open(local, where, refName, parsedRoot, System.nanoTime()));
+    }
     boolean daemonChild = "1".equals(cairn.invocation().env().get(DAEMON_ENV));
     if (!foreground && !daemonChild) {
       return daemonize();
     }
     LogFormat.install();
     long opening = System.nanoTime();
-    try (DiskBlobStore local = cairn.openStore();
-        BlobStore remote = cairn.remote().map(cairn::connectRemote).orElse(null);
-        MountRefs refs = refName.isPresent() || ref != null // the asset index only if needed
-            ? MountRefs.open(cairn, local, Optional.ofNullable(remote)) : null) {
+    if (daemonChild) { // the daemon: serves this mount, and others as a mount service
+      DiskBlobStore local = cairn.openStore();
+      MountService mounts;
+      try {
+        mounts = MountService.start(local, globalOptions(), linger);
+      } catch (IOException | RuntimeException e) {
+        local.close();
+        throw e;
+      }
+      for (String name : List.of("TERM", "INT", "HUP")) {
+        sun.misc.Signal.handle(new sun.misc.Signal(name),
+            s -> Thread.ofPlatform().start(mounts::shutdown));
+      }
+      Runtime.getRuntime().addShutdownHook(Thread.ofPlatform().unstarted(mounts::shutdown));
+      try {
+        mounts.host(where, captureOnUnmount,
+            store -> open(store, where, refName, parsedRoot, opening));
+      } catch (Exception e) {
+        mounts.shutdown();
+        mounts.awaitExit();
+        throw e;
+      }
+      cairn.invocation().out().println(READY);
+      cairn.invocation().out().flush();
+      return mounts.awaitExit();
+    }
+    try (DiskBlobStore local = cairn.openStore()) {
+      Served served = open(local, where, refName, parsedRoot, opening);
+      try {
+        return serve(served.mount());
+      } finally {
+        served.closeResources();
+      }
+    }
+  }
+
+  /**
+   * A mount being served and what it holds open besides the store: the remote and the refs,
+   * closed after it is unmounted.
+   */
+  record Served(CairnMount mount, List<AutoCloseable> resources) {
+
+    /** Closes the remote and the refs; failures are logged, as the mount is already gone. */
+    void closeResources() {
+      for (AutoCloseable r : resources.reversed()) {
+        try {
+          r.close();
+        } catch (Exception e) {
+          System.getLogger("cairn").log(System.Logger.Level.WARNING, "closing " + r + ": "
+              + e.getMessage());
+        }
+      }
+    }
+  }
+
+  /**
+   * Opens the remote and refs this command names, resolves the root and mounts it at {@code
+   * where} over {@code local}; returns once the mount is ready.
+   */
+  private Served open(DiskBlobStore local, Path where, Optional<String> refName, Digest parsedRoot,
+      long opening) throws Exception {
+    List<AutoCloseable> resources = new ArrayList<>();
+    try {
+      BlobStore remote = cairn.remote().map(cairn::connectRemote).orElse(null);
+      if (remote != null) {
+        resources.add(remote);
+      }
+      MountRefs refs = refName.isPresent() || ref != null // the asset index only if needed
+          ? MountRefs.open(cairn, local, Optional.ofNullable(remote)) : null;
+      if (refs != null) {
+        resources.add(refs);
+      }
       Digest root = parsedRoot;
       if (refName.isPresent()) {
         root = refs.store().get(refName.get()).orElseThrow(() -> new IOException("no ref '"
@@ -155,13 +242,37 @@ final class MountCommand implements Callable<Integer> {
         throw new IOException("tree " + root + " is not in the store at " + cairn.storePath()
             + (remote == null ? " (import it, or give --remote URL)" : " nor on the remote"), e);
       }
-      CairnMount.Spec mountSpec = mountSpec(root, Optional.ofNullable(refs).map(MountRefs::store));
+      CairnMount.Spec mountSpec = mountSpec(root, where,
+          Optional.ofNullable(refs).map(MountRefs::store));
       long mounting = System.nanoTime();
       CairnMount mount = CairnMount.start(local, Optional.ofNullable(remote), mountSpec);
-      System.getLogger("cairn").log(System.Logger.Level.INFO, String.format(java.util.Locale.ROOT,
-          "store opened in %d ms, mounted in %d ms", (mounting - opening) / 1_000_000,
+      System.Logger log = System.getLogger("cairn");
+      log.log(System.Logger.Level.INFO, String.format(java.util.Locale.ROOT,
+          "%s: store opened in %d ms, mounted in %d ms", where, (mounting - opening) / 1_000_000,
           (System.nanoTime() - mounting) / 1_000_000));
-      return serve(mount, daemonChild);
+      log.log(System.Logger.Level.INFO, "mounted " + tree + " at " + mount.fuse().mountpoint()
+          + (writable ? " (writable" : " (read-only") + ", "
+          + mount.readsDescription() + " reads, " + threads + " threads)");
+      return new Served(mount, resources);
+    } catch (Exception e) {
+      new Served(null, resources).closeResources();
+      throw e;
+    }
+  }
+
+  /** The global options a mount service must share to host this mount. */
+  private MountService.Options globalOptions() {
+    return new MountService.Options(cairn.storePath().toAbsolutePath().normalize(),
+        cairn.maxSize(), cairn.digestFunction());
+  }
+
+  /** How long a mount service lingers once idle: {@value MountService#LINGER_ENV}. */
+  private Duration linger() {
+    String text = cairn.invocation().env().get(MountService.LINGER_ENV);
+    try {
+      return text == null ? MountService.DEFAULT_LINGER : MountService.parseLinger(text);
+    } catch (IllegalArgumentException e) {
+      throw new ParameterException(spec.commandLine(), e.getMessage());
     }
   }
 
@@ -179,9 +290,14 @@ final class MountCommand implements Callable<Integer> {
   };
 
   private CairnMount.Spec mountSpec(Digest root, Optional<RefStore> refs) {
+    return mountSpec(root, cairn.invocation().resolve(mountpoint), refs);
+  }
+
+  private CairnMount.Spec mountSpec(Digest root, Path where, Optional<RefStore> refs) {
     try {
-      return new CairnMount.Spec(root, mountpoint, writable, threads,
-          Optional.ofNullable(trackAccess).map(p -> p.toAbsolutePath().normalize()),
+      return new CairnMount.Spec(root, where, writable, threads,
+          Optional.ofNullable(trackAccess)
+              .map(p -> cairn.invocation().resolve(p).toAbsolutePath().normalize()),
           Optional.ofNullable(metricsListen).map(MountMetrics::parseListen),
           Optional.ofNullable(flush).or(() -> Optional.ofNullable(ref).map(r -> "on-unmount"))
               .map(FlushPolicy::parse),
@@ -226,8 +342,8 @@ final class MountCommand implements Callable<Integer> {
     }
   }
 
-  /** Serves until unmounted from outside, or SIGINT/SIGTERM (which unmount). */
-  private int serve(CairnMount mount, boolean daemonChild) throws Exception {
+  /** Serves in the foreground until unmounted from outside, or SIGINT/SIGTERM (which unmount). */
+  private int serve(CairnMount mount) throws Exception {
     CountDownLatch done = new CountDownLatch(1);
     System.Logger log = System.getLogger("cairn");
     Runnable stop = () -> {
@@ -250,21 +366,12 @@ final class MountCommand implements Callable<Integer> {
       }
       stop.run(); // final flush, access log, scratch cleanup
     });
-    log.log(System.Logger.Level.INFO, "mounted " + tree + " at " + mount.fuse().mountpoint()
-        + (writable ? " (writable" : " (read-only") + ", "
-        + mount.readsDescription() + " reads, " + threads + " threads)");
-    if (daemonChild) {
-      cairn.invocation().out().println(READY);
-      cairn.invocation().out().flush();
-    }
     done.await();
     Digest last = mount.unmount();
     if (captureOnUnmount) {
       log.log(System.Logger.Level.INFO, "final root digest " + last);
-      if (!daemonChild) {
-        cairn.invocation().out().println(last);
-        cairn.invocation().out().flush();
-      }
+      cairn.invocation().out().println(last);
+      cairn.invocation().out().flush();
     }
     if (mount.fuse().session().failure() != null) {
       throw new IOException("FUSE session failed: " + mount.fuse().session().failure());

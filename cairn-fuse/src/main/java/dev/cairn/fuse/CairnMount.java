@@ -109,12 +109,16 @@ public final class CairnMount implements AutoCloseable {
   private final MountMetrics metrics;
   private final Flusher flusher;
   private final InetSocketAddress metricsAddress;
+  private final DiskBlobStore local;
+  private final ThrashDetector thrash; // null without a remote
   private Digest finalDigest; // guarded by this; set once unmounted
 
   private CairnMount(Spec spec, FuseMount mount, FuseFileSystem fs, OverlayDirectory overlay,
       Path scratch, AccessLog accessLog, MountMetrics metrics, InetSocketAddress metricsAddress,
-      Flusher flusher) {
+      Flusher flusher, DiskBlobStore local, ThrashDetector thrash) {
     this.spec = spec;
+    this.local = local;
+    this.thrash = thrash;
     this.mount = mount;
     this.fs = fs;
     this.overlay = overlay;
@@ -202,8 +206,12 @@ public final class CairnMount implements AutoCloseable {
       if (flusher != null) {
         flusher.start();
       }
-      return new CairnMount(spec, mount, fs, overlay, scratch, accessLog, metrics, bound, flusher);
+      return new CairnMount(spec, mount, fs, overlay, scratch, accessLog, metrics, bound, flusher,
+          local, thrash);
     } catch (IOException | RuntimeException e) {
+      if (thrash != null) {
+        local.removeEvictionListener(thrash);
+      }
       if (metrics != null) {
         metrics.close();
       }
@@ -286,6 +294,9 @@ public final class CairnMount implements AutoCloseable {
     }
     if (metrics != null) {
       metrics.close();
+    }
+    if (thrash != null) {
+      local.removeEvictionListener(thrash); // the store may serve other mounts for long
     }
     if (overlay != null) {
       overlay.close();

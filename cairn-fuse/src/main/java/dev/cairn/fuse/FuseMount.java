@@ -64,7 +64,7 @@ public final class FuseMount implements AutoCloseable {
     int fd = Mounter.mount(target, config.mountOptions());
     FuseSession session;
     try {
-      session = FuseSession.start(fd, fs, config.threads(), "fuse", observer);
+      session = FuseSession.start(fd, fs, config.threads(), "fuse " + target, observer);
     } catch (IOException | RuntimeException e) {
       try {
         Mounter.unmount(target, true);

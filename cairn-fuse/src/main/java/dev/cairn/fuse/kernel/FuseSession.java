@@ -103,9 +103,11 @@ public final class FuseSession implements AutoCloseable {
   private volatile boolean destroyed;
   private volatile Throwable failure;
   private ConnectionInfo connection;
+  private final String name; // in log lines: a process may serve several mounts
 
-  private FuseSession(int fd, FuseFileSystem fs, int threadCount, Observer observer) {
+  private FuseSession(int fd, FuseFileSystem fs, int threadCount, Observer observer, String name) {
     this.fd = fd;
+    this.name = Objects.requireNonNull(name, "name");
     this.fs = Objects.requireNonNull(fs, "fs");
     this.observer = observer;
     this.finished = new CountDownLatch(threadCount);
@@ -128,7 +130,7 @@ public final class FuseSession implements AutoCloseable {
     if (threads < 1 || threads > 64) {
       throw new IllegalArgumentException("threads must be 1..64, got " + threads);
     }
-    FuseSession session = new FuseSession(fd, fs, threads, observer);
+    FuseSession session = new FuseSession(fd, fs, threads, observer, name);
     session.handshake();
     for (int i = 0; i < threads; i++) {
       Thread t = Thread.ofPlatform().name(name + "-" + i).daemon(true).unstarted(session::serve);
@@ -317,19 +319,19 @@ public final class FuseSession implements AutoCloseable {
           }
           if (e.errno() != Errno.ENODEV && e.errno() != Errno.EBADF) {
             failure = e;
-            LOG.log(Level.ERROR, "FUSE session ended: " + e.getMessage());
+            LOG.log(Level.ERROR, name + ": FUSE session ended: " + e.getMessage());
           }
           break; // ENODEV: unmounted, the normal end
         }
         if (n < IN_HEADER) {
-          LOG.log(Level.WARNING, "ignoring a short FUSE request of " + n + " bytes");
+          LOG.log(Level.WARNING, name + ": ignoring a short FUSE request of " + n + " bytes");
           continue;
         }
         w.handle(n);
       }
     } catch (Throwable t) {
       failure = t;
-      LOG.log(Level.ERROR, "FUSE session thread failed", t);
+      LOG.log(Level.ERROR, name + ": FUSE session thread failed", t);
     } finally {
       finished.countDown();
     }
@@ -379,10 +381,10 @@ public final class FuseSession implements AutoCloseable {
       } catch (IOException e) {
         body = -Errno.of(e);
         if (body == -Errno.EIO) {
-          LOG.log(Level.WARNING, "FUSE opcode " + opcode + " on node " + node + ": " + e);
+          LOG.log(Level.WARNING, name + ": FUSE opcode " + opcode + " on node " + node + ": " + e);
         }
       } catch (RuntimeException e) {
-        LOG.log(Level.WARNING, "FUSE opcode " + opcode + " on node " + node + " failed", e);
+        LOG.log(Level.WARNING, name + ": FUSE opcode " + opcode + " on node " + node + " failed", e);
         body = -Errno.EIO;
       }
       if (body != NO_REPLY) {
@@ -390,7 +392,7 @@ public final class FuseSession implements AutoCloseable {
           reply(out, unique, Math.min(body, 0), Math.max(body, 0));
         } catch (FuseException e) {
           if (e.errno() != Errno.ENODEV) {
-            LOG.log(Level.WARNING, "FUSE reply to opcode " + opcode + ": " + e.getMessage());
+            LOG.log(Level.WARNING, name + ": FUSE reply to opcode " + opcode + ": " + e.getMessage());
           }
         }
       }

@@ -1,0 +1,191 @@
+package dev.cairn.cli;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * One {@code cairn mount} command line sent to the {@link MountService}, and the framing of its
+ * request and reply. The framing is made for a bash client ({@code printf '%s\0'} to send,
+ * {@code read -d ''} to receive): every field is UTF-8 text ended by a NUL byte.
+ *
+ * <pre>
+ * request = "cairn-mount-1" token cwd N env{N} M arg{M}
+ *           token: the service's 64 hex digits; cwd: absolute; env: NAME=VALUE;
+ *           N, M: decimal counts (the client cannot half-close, so the counts end the request)
+ * reply   = "cairn-mount-1" status stdout stderr
+ *           status: the exit status (0, 1, 2), or "fallback": run the command yourself
+ * </pre>
+ *
+ * The service sends the reply's first field as soon as the token checked out, and the rest once
+ * the command ran: a client may time out waiting for the first (no live service there), but
+ * after it the mount may be under way, so it waits as long as the command takes.
+ *
+ * A request is at most {@link #MAX_BYTES}; fields may not contain NUL (replies drop any).
+ *
+ * @param token the secret read from the rendezvous file
+ * @param cwd the client's working directory
+ * @param env the client's values of the variables the mount command reads
+ * @param args the command line after {@code cairn}
+ */
+record MountRequest(String token, String cwd, Map<String, String> env, List<String> args) {
+
+  static final String MAGIC = "cairn-mount-1";
+  static final int MAX_BYTES = 64 * 1024;
+  static final String FALLBACK = "fallback";
+  private static final int MAX_ENV = 32;
+  private static final int MAX_ARGS = 1024;
+
+  /** A request that breaks the framing: the connection is closed without an answer. */
+  static final class MalformedException extends IOException {
+    MalformedException(String message) {
+      super(message);
+    }
+  }
+
+  MountRequest {
+    Objects.requireNonNull(token, "token");
+    Objects.requireNonNull(cwd, "cwd");
+    env = Map.copyOf(env);
+    args = List.copyOf(args);
+  }
+
+  /**
+   * Reads one request, failing on anything but a complete one: truncated, too large, not UTF-8,
+   * a wrong magic or a bad count. The token is not checked here.
+   */
+  static MountRequest read(InputStream in) throws IOException {
+    Fields fields = new Fields(in);
+    String magic = fields.next("magic");
+    if (!magic.equals(MAGIC)) {
+      throw new MalformedException("not a cairn mount request (starts with '" + abbreviate(magic)
+          + "')");
+    }
+    String token = fields.next("token");
+    String cwd = fields.next("cwd");
+    int envCount = fields.count("environment count", MAX_ENV);
+    Map<String, String> env = new LinkedHashMap<>();
+    for (int i = 0; i < envCount; i++) {
+      String entry = fields.next("environment variable");
+      int eq = entry.indexOf('=');
+      if (eq <= 0) {
+        throw new MalformedException("environment entry '" + abbreviate(entry)
+            + "' is not NAME=VALUE");
+      }
+      env.put(entry.substring(0, eq), entry.substring(eq + 1));
+    }
+    int argCount = fields.count("argument count", MAX_ARGS);
+    List<String> args = new ArrayList<>(argCount);
+    for (int i = 0; i < argCount; i++) {
+      args.add(fields.next("argument"));
+    }
+    return new MountRequest(token, cwd, env, args);
+  }
+
+  /** The request as a client sends it. */
+  byte[] encode() {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    field(out, MAGIC);
+    field(out, token);
+    field(out, cwd);
+    field(out, Integer.toString(env.size()));
+    env.forEach((name, value) -> field(out, name + "=" + value));
+    field(out, Integer.toString(args.size()));
+    args.forEach(a -> field(out, a));
+    return out.toByteArray();
+  }
+
+  /** A whole reply: {@code status} is an exit status or {@link #FALLBACK}. */
+  static byte[] reply(String status, String stdout, String stderr) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    out.writeBytes(replyHead());
+    out.writeBytes(replyBody(status, stdout, stderr));
+    return out.toByteArray();
+  }
+
+  /** The reply's first field, sent once the request is authenticated. */
+  static byte[] replyHead() {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    field(out, MAGIC);
+    return out.toByteArray();
+  }
+
+  /** The rest of the reply, once the command ran. */
+  static byte[] replyBody(String status, String stdout, String stderr) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    field(out, status);
+    field(out, stdout.replace("\0", ""));
+    field(out, stderr.replace("\0", ""));
+    return out.toByteArray();
+  }
+
+  private static void field(ByteArrayOutputStream out, String value) {
+    if (value.indexOf('\0') >= 0) {
+      throw new IllegalArgumentException("a request field cannot contain NUL: "
+          + abbreviate(value));
+    }
+    out.writeBytes(value.getBytes(StandardCharsets.UTF_8));
+    out.write(0);
+  }
+
+  private static String abbreviate(String s) {
+    String shown = s.length() > 40 ? s.substring(0, 40) + "..." : s;
+    return shown.replaceAll("\\p{Cntrl}", "?");
+  }
+
+  /** NUL-ended fields from a stream, never more than {@link #MAX_BYTES} in all. */
+  private static final class Fields {
+    private final InputStream in;
+    private int total;
+
+    Fields(InputStream in) {
+      this.in = in;
+    }
+
+    String next(String what) throws IOException {
+      ByteArrayOutputStream field = new ByteArrayOutputStream();
+      while (true) {
+        int b = in.read();
+        if (b < 0) {
+          throw new MalformedException("request truncated in the " + what + " field");
+        }
+        if (++total > MAX_BYTES) {
+          throw new MalformedException("request larger than " + MAX_BYTES + " bytes");
+        }
+        if (b == 0) {
+          return decode(field.toByteArray(), what);
+        }
+        field.write(b);
+      }
+    }
+
+    int count(String what, int max) throws IOException {
+      String text = next(what);
+      if (!text.matches("[0-9]{1,4}") || Integer.parseInt(text) > max) {
+        throw new MalformedException(what + " '" + abbreviate(text) + "' is not a number from 0 to "
+            + max);
+      }
+      return Integer.parseInt(text);
+    }
+
+    private static String decode(byte[] bytes, String what) throws MalformedException {
+      try {
+        return StandardCharsets.UTF_8.newDecoder()
+            .onMalformedInput(CodingErrorAction.REPORT)
+            .onUnmappableCharacter(CodingErrorAction.REPORT)
+            .decode(ByteBuffer.wrap(bytes)).toString();
+      } catch (CharacterCodingException e) {
+        throw new MalformedException("the " + what + " field is not UTF-8");
+      }
+    }
+  }
+}

@@ -1,0 +1,517 @@
+package dev.cairn.cli;
+
+import dev.cairn.core.digest.Digest;
+import dev.cairn.core.digest.DigestFunction;
+import dev.cairn.fuse.CairnMount;
+import dev.cairn.store.disk.DiskBlobStore;
+import java.io.BufferedInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.FilterInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.lang.System.Logger.Level;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.MessageDigest;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.Set;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * The daemon of a non-foreground {@code cairn mount}, serving further mounts of the same store in
+ * its process: a mount then costs no JVM start, neither for a daemon nor (through the {@code
+ * ./cairn} launcher, which speaks the protocol in bash) for the client. All mounts share the one
+ * open {@link DiskBlobStore}; each keeps its own {@link CairnMount}, remote, refs and threads.
+ *
+ * <p>Clients find it through {@code <store>/mount-service} (mode 0600, replaced atomically):
+ * {@code port=}, {@code token=} (256 random bits, hex) and {@code pid=} lines. It listens on
+ * 127.0.0.1 only; a request without the token is logged and dropped. Requests are command lines
+ * ({@link MountRequest}) run by the same picocli code as {@code cairn mount}, in the client's
+ * working directory and environment. What the service cannot host (another store or global
+ * options, {@code --foreground}, another subcommand, a jar rebuilt since it started) is answered
+ * "fallback", and the client starts its own daemon as before.
+ *
+ * <p>Once its last mount is gone the service lingers ({@value #LINGER_ENV}, default 5 minutes) so
+ * that mounting again soon is fast, then exits and removes the file; SIGTERM unmounts every mount
+ * first. Thread-safe: requests run on virtual threads; the state is guarded by {@code this}.
+ */
+final class MountService {
+
+  static final String FILE = "mount-service";
+  static final String LINGER_ENV = "CAIRN_MOUNT_LINGER";
+  static final Duration DEFAULT_LINGER = Duration.ofMinutes(5);
+  /** What a request may set of the environment: the variables {@code cairn mount} reads. */
+  static final Set<String> ENV_NAMES =
+      Set.of("HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME", "CAIRN_DEBUG");
+  private static final int READ_TIMEOUT_MILLIS = 5_000;
+  private static final int MAX_CONNECTIONS = 8;
+
+  private static final System.Logger LOG = System.getLogger("cairn");
+
+  /**
+   * The global options every hosted mount must share with the service.
+   *
+   * @param store the store directory, absolute
+   * @param maxSize the limit the service was started with, if any
+   * @param digestFunction the store's hash function
+   */
+  record Options(Path store, OptionalLong maxSize, DigestFunction digestFunction) {
+
+    /** Why a command with these options cannot be hosted by a service with {@code service}'s. */
+    Optional<String> mismatch(Options service) {
+      if (!store.equals(service.store)) {
+        return Optional.of("store " + store + " is not the service's " + service.store);
+      }
+      if (maxSize.isPresent() && !maxSize.equals(service.maxSize)) {
+        return Optional.of("--max-size differs from the service's");
+      }
+      if (digestFunction != service.digestFunction) {
+        return Optional.of("--digest-function differs from the service's");
+      }
+      return Optional.empty();
+    }
+  }
+
+  /** Opens one mount on the service's store; what {@code cairn mount} would serve itself. */
+  @FunctionalInterface
+  interface Opener {
+    MountCommand.Served open(DiskBlobStore local) throws Exception;
+  }
+
+  /** The service as one request sees it: hosts its mount, or declines it. Not thread-safe. */
+  static final class Client {
+    private final MountService service;
+    private String declined;
+
+    private Client(MountService service) {
+      this.service = service;
+    }
+
+    MountService service() {
+      return service;
+    }
+
+    /** Makes the reply "fallback": the client runs the command itself. */
+    void decline(String reason) {
+      declined = reason;
+    }
+  }
+
+  private final DiskBlobStore local;
+  private final Options options;
+  private final Duration linger;
+  private final ServerSocket socket;
+  private final String token;
+  private final Path file;
+  private final Optional<JarStamp> jar;
+  private final Semaphore connections = new Semaphore(MAX_CONNECTIONS);
+  private final Map<Hosted, Boolean> mounts = new LinkedHashMap<>(); // guarded by this
+  private int requests; // guarded by this: requests being answered
+  private long idleSince; // guarded by this: System.nanoTime() when the last mount/request ended
+  private boolean stopping; // guarded by this
+
+  private MountService(DiskBlobStore local, Options options, Duration linger, ServerSocket socket,
+      String token, Path file, Optional<JarStamp> jar) {
+    this.local = local;
+    this.options = options;
+    this.linger = linger;
+    this.socket = socket;
+    this.token = token;
+    this.file = file;
+    this.jar = jar;
+    this.idleSince = System.nanoTime();
+  }
+
+  /**
+   * Starts serving requests for {@code local} (which the service now owns and closes at exit)
+   * and publishes the rendezvous file.
+   */
+  static MountService start(DiskBlobStore local, Options options, Duration linger)
+      throws IOException {
+    ServerSocket socket = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+    try {
+      byte[] secret = new byte[32];
+      new SecureRandom().nextBytes(secret);
+      String token = HexFormat.of().formatHex(secret);
+      MountService service = new MountService(local, options, linger, socket, token,
+          options.store().resolve(FILE), JarStamp.of(MountService.class));
+      service.publish();
+      Thread.ofPlatform().daemon(true).name("mount-service").start(service::acceptLoop);
+      LOG.log(Level.INFO, "mount service for " + options.store() + " on 127.0.0.1:"
+          + socket.getLocalPort() + ", lingering " + linger.toSeconds() + " s once idle");
+      return service;
+    } catch (IOException | RuntimeException e) {
+      socket.close();
+      throw e;
+    }
+  }
+
+  Options options() {
+    return options;
+  }
+
+  /**
+   * Mounts what {@code opener} describes on the shared store and serves it until it is
+   * unmounted; returns 0 once the mount is ready. Failures are the command's (exit 1).
+   */
+  int host(Path mountpoint, boolean captureOnUnmount, Opener opener) throws Exception {
+    MountCommand.Served opened = opener.open(local);
+    Hosted served = new Hosted(mountpoint, opened, captureOnUnmount);
+    boolean late;
+    synchronized (this) {
+      mounts.put(served, Boolean.TRUE);
+      late = stopping; // shutdown() ran while this mount was being made: it missed it
+    }
+    if (late) {
+      end(served);
+      throw new IOException("the mount service stopped while mounting " + mountpoint
+          + "; mount again");
+    }
+    Thread.ofPlatform().daemon(true).name("unmount-watch").start(() -> {
+      try {
+        opened.mount().awaitUnmount(); // cairn umount, umount, fusermount3 -u
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      end(served);
+    });
+    return 0;
+  }
+
+  /** Unmounts every mount, then lets {@link #awaitExit()} return; for SIGTERM and shutdown. */
+  void shutdown() {
+    List<Hosted> all;
+    synchronized (this) {
+      stopping = true;
+      all = List.copyOf(mounts.keySet());
+      notifyAll();
+    }
+    all.forEach(this::end);
+  }
+
+  /**
+   * Blocks until the service is done: stopped, or idle (no mount, no request) for the linger
+   * time. Then stops listening, removes the rendezvous file and closes the store.
+   */
+  int awaitExit() throws InterruptedException {
+    synchronized (this) {
+      while (true) {
+        boolean idle = mounts.isEmpty() && requests == 0;
+        if (idle && stopping) {
+          LOG.log(Level.INFO, "mount service stopped: exiting");
+          break;
+        }
+        if (idle) {
+          long left = idleSince + linger.toNanos() - System.nanoTime();
+          if (left <= 0) {
+            stopping = true;
+            LOG.log(Level.INFO, "mount service idle for " + linger.toSeconds() + " s: exiting");
+            break;
+          }
+          wait(Math.max(1, left / 1_000_000));
+        } else {
+          wait();
+        }
+      }
+    }
+    try {
+      socket.close();
+    } catch (IOException e) {
+      LOG.log(Level.WARNING, "closing the mount service socket: " + e.getMessage());
+    }
+    unpublish();
+    try {
+      local.close();
+    } catch (IOException e) {
+      LOG.log(Level.WARNING, "closing the store: " + e.getMessage());
+    }
+    return 0;
+  }
+
+  // ------------------------------------------------------------------ mounts
+
+  /** A hosted mount; ends once. */
+  private record Hosted(Path mountpoint, MountCommand.Served opened, boolean captureOnUnmount,
+      AtomicBoolean ended) {
+    Hosted(Path mountpoint, MountCommand.Served opened, boolean captureOnUnmount) {
+      this(mountpoint, opened, captureOnUnmount, new AtomicBoolean());
+    }
+  }
+
+  /** Unmounts (if still mounted), finishes the mount's services and forgets it. */
+  private void end(Hosted served) {
+    if (!served.ended().compareAndSet(false, true)) {
+      return;
+    }
+    CairnMount mount = served.opened().mount();
+    try {
+      Digest last = mount.unmount(); // final flush, access log, scratch cleanup
+      if (served.captureOnUnmount()) {
+        LOG.log(Level.INFO, served.mountpoint() + ": final root digest " + last);
+      }
+    } catch (IOException e) {
+      LOG.log(Level.ERROR, "unmounting " + served.mountpoint() + " failed: " + e.getMessage());
+    }
+    if (mount.fuse().session().failure() != null) {
+      LOG.log(Level.ERROR, served.mountpoint() + ": FUSE session failed: "
+          + mount.fuse().session().failure());
+    }
+    served.opened().closeResources();
+    LOG.log(Level.INFO, "unmounted " + served.mountpoint());
+    synchronized (this) {
+      mounts.remove(served);
+      if (mounts.isEmpty() && requests == 0) {
+        idleSince = System.nanoTime();
+      }
+      notifyAll();
+    }
+  }
+
+  // ------------------------------------------------------------------ requests
+
+  private void acceptLoop() {
+    while (!socket.isClosed()) {
+      Socket connection;
+      try {
+        connection = socket.accept();
+      } catch (IOException e) {
+        if (!socket.isClosed()) {
+          LOG.log(Level.WARNING, "mount service: accept failed: " + e.getMessage());
+        }
+        continue;
+      }
+      if (!connections.tryAcquire()) {
+        LOG.log(Level.WARNING, "mount service: more than " + MAX_CONNECTIONS
+            + " connections at once; closing one from port " + connection.getPort());
+        closeQuietly(connection);
+        continue;
+      }
+      Thread.ofVirtual().name("mount-request").start(() -> {
+        try {
+          handle(connection);
+        } finally {
+          connections.release();
+        }
+      });
+    }
+  }
+
+  private void handle(Socket connection) {
+    try (connection) {
+      MountRequest request;
+      try {
+        request = MountRequest.read(new BufferedInputStream(withDeadline(connection)));
+      } catch (MountRequest.MalformedException | SocketTimeoutException e) {
+        LOG.log(Level.WARNING, "mount service: dropped a request from port "
+            + connection.getPort() + ": " + e.getMessage());
+        return;
+      }
+      if (!MessageDigest.isEqual(token.getBytes(StandardCharsets.US_ASCII),
+          request.token().getBytes(StandardCharsets.UTF_8))) {
+        LOG.log(Level.WARNING, "mount service: dropped a request from port "
+            + connection.getPort() + " with a wrong token");
+        return;
+      }
+      OutputStream out = connection.getOutputStream();
+      out.write(MountRequest.replyHead()); // a live service: the client now waits for the rest
+      out.flush();
+      out.write(answer(request));
+      out.flush();
+    } catch (IOException e) {
+      LOG.log(Level.WARNING, "mount service: request failed: " + e.getMessage());
+    }
+  }
+
+  /**
+   * The connection's input, failing once {@value #READ_TIMEOUT_MILLIS} ms passed since now: a
+   * client sending a byte now and then cannot hold a connection longer than that.
+   */
+  private static InputStream withDeadline(Socket connection) throws IOException {
+    long deadline = System.nanoTime() + READ_TIMEOUT_MILLIS * 1_000_000L;
+    return new FilterInputStream(connection.getInputStream()) {
+      @Override
+      public int read(byte[] b, int off, int len) throws IOException {
+        long left = (deadline - System.nanoTime()) / 1_000_000;
+        if (left <= 0) {
+          throw new SocketTimeoutException("request not complete within "
+              + READ_TIMEOUT_MILLIS + " ms");
+        }
+        connection.setSoTimeout((int) left);
+        return super.read(b, off, len);
+      }
+    };
+  }
+
+  /** Runs an authenticated request; the reply's bytes after its first field. */
+  byte[] answer(MountRequest request) {
+    synchronized (this) {
+      if (stopping) {
+        return fallback("the service is exiting");
+      }
+      requests++;
+    }
+    try {
+      if (jar.isPresent() && jar.get().changed()) {
+        return fallback("the service's jar " + jar.get().path() + " changed since it started");
+      }
+      String[] args = request.args().toArray(String[]::new);
+      if (!"mount".equals(Main.subcommandName(args))) {
+        return fallback("not a mount command");
+      }
+      for (String arg : args) {
+        if (List.of("-h", "--help", "-V", "--version").contains(arg)) {
+          return fallback("help and version are answered by the client");
+        }
+      }
+      Path cwd = Path.of(request.cwd());
+      if (!cwd.isAbsolute()) {
+        return fallback("working directory '" + request.cwd() + "' is not absolute");
+      }
+      Map<String, String> env = new LinkedHashMap<>();
+      request.env().forEach((name, value) -> {
+        if (ENV_NAMES.contains(name)) {
+          env.put(name, value);
+        }
+      });
+      Client client = new Client(this);
+      ByteArrayOutputStream out = new ByteArrayOutputStream();
+      ByteArrayOutputStream err = new ByteArrayOutputStream();
+      int status;
+      try (PrintStream errStream = new PrintStream(err, true, StandardCharsets.UTF_8)) {
+        status = Main.run(new Invocation(out, errStream, env, cwd, client), args);
+      }
+      if (client.declined != null) {
+        return fallback(client.declined);
+      }
+      LOG.log(Level.INFO, "mount service: 'cairn " + String.join(" ", args).replaceAll(
+          "\\p{Cntrl}", "?") + "' in " + cwd + ": exit status " + status);
+      return MountRequest.replyBody(Integer.toString(status), out.toString(StandardCharsets.UTF_8),
+          err.toString(StandardCharsets.UTF_8));
+    } catch (RuntimeException e) {
+      LOG.log(Level.ERROR, "mount service: request failed", e);
+      return fallback("internal error: " + e);
+    } finally {
+      synchronized (this) {
+        requests--;
+        if (mounts.isEmpty() && requests == 0) {
+          idleSince = System.nanoTime();
+        }
+        notifyAll();
+      }
+    }
+  }
+
+  private static byte[] fallback(String reason) {
+    LOG.log(Level.INFO, "mount service: declined a request (" + reason + ")");
+    return MountRequest.replyBody(MountRequest.FALLBACK, "", "");
+  }
+
+  // ------------------------------------------------------------------ rendezvous file
+
+  /** Writes the rendezvous file: readable by this user only, replaced in one rename. */
+  private void publish() throws IOException {
+    Path tmp = file.resolveSibling(FILE + "." + ProcessHandle.current().pid() + ".tmp");
+    Files.deleteIfExists(tmp);
+    Files.createFile(tmp, PosixFilePermissions.asFileAttribute(
+        PosixFilePermissions.fromString("rw-------")));
+    try {
+      Files.writeString(tmp, "port=" + socket.getLocalPort() + "\ntoken=" + token + "\npid="
+          + ProcessHandle.current().pid() + "\n", StandardCharsets.US_ASCII);
+      Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    } catch (IOException e) {
+      Files.deleteIfExists(tmp);
+      throw new IOException("cannot write the mount service file " + file + ": " + e.getMessage(),
+          e);
+    }
+  }
+
+  /** Removes the rendezvous file unless a newer service replaced it. */
+  private void unpublish() {
+    try {
+      if (Files.readString(file, StandardCharsets.US_ASCII).contains("token=" + token + "\n")) {
+        Files.delete(file);
+      }
+    } catch (NoSuchFileException e) {
+      // removed by hand: nothing to do
+    } catch (IOException e) {
+      LOG.log(Level.WARNING, "cannot remove the mount service file " + file + ": "
+          + e.getMessage());
+    }
+  }
+
+  private static void closeQuietly(Socket s) {
+    try {
+      s.close();
+    } catch (IOException e) {
+      // nothing more to do with it
+    }
+  }
+
+  /**
+   * The jar this process runs, as it was at start: a service must not serve requests for a newer
+   * build (the launcher rebuilds when sources change), so a changed jar means "fallback".
+   */
+  private record JarStamp(Path path, Object fileKey, long modifiedMillis, long size) {
+
+    static Optional<JarStamp> of(Class<?> c) {
+      try {
+        Path path = Path.of(c.getProtectionDomain().getCodeSource().getLocation().toURI());
+        if (!Files.isRegularFile(path)) {
+          return Optional.empty(); // classes from a directory (tests): no build to compare
+        }
+        BasicFileAttributes a = Files.readAttributes(path, BasicFileAttributes.class);
+        return Optional.of(new JarStamp(path, a.fileKey(), a.lastModifiedTime().toMillis(),
+            a.size()));
+      } catch (Exception e) {
+        return Optional.empty();
+      }
+    }
+
+    boolean changed() {
+      try {
+        BasicFileAttributes a = Files.readAttributes(path, BasicFileAttributes.class);
+        return !java.util.Objects.equals(a.fileKey(), fileKey)
+            || a.lastModifiedTime().toMillis() != modifiedMillis || a.size() != size;
+      } catch (IOException e) {
+        return true;
+      }
+    }
+  }
+
+  /** Parses {@value #LINGER_ENV}: {@code 0}, seconds, or a number with ms, s, m or h. */
+  static Duration parseLinger(String text) {
+    java.util.regex.Matcher m = java.util.regex.Pattern.compile("([0-9]{1,9})(ms|s|m|h)?")
+        .matcher(text.trim());
+    if (!m.matches()) {
+      throw new IllegalArgumentException(LINGER_ENV + ": expected a duration such as 0, 30s, 5m"
+          + " or 1h, got '" + text + "'");
+    }
+    long n = Long.parseLong(m.group(1));
+    String unit = m.group(2) == null ? "s" : m.group(2);
+    return switch (unit) {
+      case "ms" -> Duration.ofMillis(n);
+      case "m" -> Duration.ofMinutes(n);
+      case "h" -> Duration.ofHours(n);
+      default -> Duration.ofSeconds(n);
+    };
+  }
+}
