@@ -23,7 +23,8 @@
 # Environment:
 #   RUNS (5) runs per command, BUILD_RUNS (3) for build; WORK (/var/tmp/cairn-fuse-bench): data,
 #   store and results, kept between invocations so the trees are made and imported once (delete
-#   it to start over); BUILD_TARGETS; STAT_ITERATIONS (50); NATIVE_ONLY=1 skips the mount side.
+#   it to start over); BUILD_TARGETS; STAT_ITERATIONS (50); NATIVE_ONLY=1 skips the mount side;
+#   READS=passthrough mounts with --reads passthrough instead of the default kernel-cache reads.
 #
 # Needs root (drop_caches, mounting), gcc, make, flex, bison, bc, jq, cpio, python3, libelf-dev,
 # libssl-dev and linux-source-6.1 (apt-get install -y linux-source-6.1 flex bison bc jq cpio
@@ -145,7 +146,11 @@ need_tree() {
 
 # ------------------------------------------------------------------ mounts
 
-mount_cmd() { printf '%s mount --store %s %s %s' "$(q "$CAIRN")" "$(q "$STORE")" "$(q "$1")" "$(q "$2")"; }
+# READS=passthrough mounts with --reads passthrough (default: the mount's own default mode).
+mount_cmd() {
+  printf '%s mount --store %s %s %s %s' "$(q "$CAIRN")" "$(q "$STORE")" \
+    "${READS:+--reads $(q "$READS")}" "$(q "$1")" "$(q "$2")"
+}
 umount_cmd() { printf 'if mountpoint -q %s; then %s umount %s; fi' "$(q "$1")" "$(q "$CAIRN")" "$(q "$1")"; }
 # Stops the store's mount service (the daemon that hosts mounts and lingers after the last one)
 # and waits until it is gone, so that the next mount is a cold one. A pid that is not a cairn
