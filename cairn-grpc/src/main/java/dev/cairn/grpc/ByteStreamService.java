@@ -13,12 +13,15 @@ import com.google.protobuf.ByteString;
 import com.google.protobuf.UnsafeByteOperations;
 import dev.cairn.core.blob.BlobStore;
 import dev.cairn.core.blob.DigestMismatchException;
+import dev.cairn.core.digest.Digest;
+import dev.cairn.core.digest.Hasher;
 import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -189,6 +192,11 @@ public final class ByteStreamService extends ByteStreamGrpc.ByteStreamImplBase {
     private BlobStore cas;
     private Path file;
     private FileChannel channel;
+    /**
+     * The bytes of an uncompressed upload hashed as they arrive (after what an earlier stream
+     * left in the file, hashed from it at the start), so the finished file needs no second read.
+     */
+    private Hasher hasher;
     private long committed;
     private boolean finished;
 
@@ -221,6 +229,9 @@ public final class ByteStreamService extends ByteStreamGrpc.ByteStreamImplBase {
           throw DigestMismatchException.sizeDiffers(resource.digest(), committed + data.size());
         }
         for (var buffer : data.asReadOnlyByteBufferList()) {
+          if (hasher != null) {
+            hasher.update(buffer.duplicate());
+          }
           while (buffer.hasRemaining()) {
             channel.write(buffer);
           }
@@ -248,14 +259,34 @@ public final class ByteStreamService extends ByteStreamGrpc.ByteStreamImplBase {
         throw Status.ABORTED.withDescription("another stream is uploading " + request.getResourceName())
             .asRuntimeException();
       }
-      channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+      channel = FileChannel.open(
+          file, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
       long existing = channel.size();
       if (request.getWriteOffset() == 0 && existing > 0) {
         channel.truncate(0); // the client starts over
         existing = 0;
       }
+      if (!resource.compressed()) {
+        hasher = resource.function().newHasher();
+        hashPrefix(existing);
+      }
       channel.position(existing);
       committed = existing;
+    }
+
+    /** Hashes what an earlier, interrupted stream of this upload left in the file. */
+    private void hashPrefix(long length) throws IOException {
+      ByteBuffer buffer = ByteBuffer.allocate((int) Math.min(length, 1 << 20));
+      for (long position = 0; position < length; ) {
+        buffer.clear().limit((int) Math.min(buffer.capacity(), length - position));
+        int n = channel.read(buffer, position);
+        if (n < 0) {
+          throw new IOException(file + ": shorter than its " + length + " bytes while resuming");
+        }
+        buffer.flip();
+        hasher.update(buffer);
+        position += n;
+      }
     }
 
     private void finish() throws IOException {
@@ -266,7 +297,13 @@ public final class ByteStreamService extends ByteStreamGrpc.ByteStreamImplBase {
           cas.put(resource.digest(), in);
         }
       } else {
-        cas.putFile(resource.digest(), file);
+        Digest received = hasher.finish();
+        if (!received.equals(resource.digest())) {
+          throw received.sizeBytes() != resource.digest().sizeBytes()
+              ? DigestMismatchException.sizeDiffers(resource.digest(), received.sizeBytes())
+              : DigestMismatchException.hashDiffers(resource.digest(), received);
+        }
+        cas.putHashedFile(resource.digest(), file);
       }
       Files.deleteIfExists(file);
       answer(committed);

@@ -275,6 +275,49 @@ class ServicesTest {
   }
 
   @Test
+  void resumedUpload_whoseEarlierPartChangedOnDisk_isRejected() throws Exception {
+    // The bytes are hashed as they arrive; a resumed upload hashes what the earlier stream left
+    // in the upload file, so a damaged part is caught though no stream sends it again.
+    byte[] data = random(600_000, 11);
+    Digest d = sha(data);
+    String name = "uploads/damaged/blobs/" + d.hash() + "/" + d.sizeBytes();
+    StreamObserver<WriteRequest> stream = bytestreamAsync.write(new StreamObserver<>() {
+      @Override
+      public void onNext(WriteResponse value) {}
+
+      @Override
+      public void onError(Throwable t) {}
+
+      @Override
+      public void onCompleted() {}
+    });
+    stream.onNext(chunk(name, 0, data, 0, 400_000, false));
+    QueryWriteStatusRequest query = QueryWriteStatusRequest.newBuilder().setResourceName(name).build();
+    long committed = 0;
+    for (int i = 0; i < 500 && committed < 400_000; i++) {
+      committed = bytestream.queryWriteStatus(query).getCommittedSize();
+      Thread.sleep(10);
+    }
+    stream.onError(Status.CANCELLED.asRuntimeException());
+    assertThat(committed).isEqualTo(400_000);
+    java.nio.file.Path partial;
+    try (var files = java.nio.file.Files.list(cairn.uploads.dir())) {
+      partial = files.filter(p -> p.toString().endsWith(".upload")).findFirst().orElseThrow();
+    }
+    try (var ch = java.nio.channels.FileChannel.open(partial, java.nio.file.StandardOpenOption.WRITE)) {
+      ch.write(java.nio.ByteBuffer.wrap(new byte[] {(byte) ~data[1234]}), 1234);
+    }
+    long resumeAt = committed;
+    assertThatThrownBy(() -> write(List.of(
+        chunk(name, resumeAt, data, (int) resumeAt, data.length, true)), true))
+        .hasMessageContaining("digest mismatch");
+    assertThat(cairn.sha256.contains(d)).isFalse();
+    WriteResponse again = write(List.of(chunk(name, 0, data, 0, data.length, true)), true);
+    assertThat(again.getCommittedSize()).isEqualTo(data.length);
+    assertThat(cairn.sha256.get(d)).isEqualTo(data);
+  }
+
+  @Test
   void write_ofExistingBlob_endsEarly() throws Exception {
     byte[] data = random(100_000, 7);
     Digest d = cairn.sha256.put(data);

@@ -224,6 +224,26 @@ public abstract class BlobStoreContractTest {
   }
 
   @Test
+  void putHashedFile_storesTheFilesBytes_andStillChecksTheSize() throws IOException {
+    byte[] data = randomBytes(200_000, 18);
+    Digest d = digestOf(data);
+    java.nio.file.Path shorter = java.nio.file.Files.createTempFile("cairn-contract", ".bin");
+    java.nio.file.Path file = java.nio.file.Files.createTempFile("cairn-contract", ".bin");
+    try {
+      java.nio.file.Files.write(shorter, java.util.Arrays.copyOf(data, data.length - 1));
+      assertThatThrownBy(() -> store.putHashedFile(d, shorter))
+          .isInstanceOf(DigestMismatchException.class);
+      assertThat(store.findMissing(List.of(d))).containsExactly(d);
+      java.nio.file.Files.write(file, data);
+      store.putHashedFile(d, file);
+      assertThat(store.get(d)).isEqualTo(data);
+    } finally {
+      java.nio.file.Files.deleteIfExists(shorter);
+      java.nio.file.Files.deleteIfExists(file);
+    }
+  }
+
+  @Test
   void put_sameBlobTwice_isIdempotent() throws IOException {
     byte[] data = randomBytes(1234, 13);
     Digest first = store.put(data);

@@ -86,6 +86,16 @@ public interface BlobStore extends AutoCloseable {
     }
   }
 
+  /**
+   * As {@link #putFile}, for a file whose bytes the caller hashed to exactly {@code digest} as it
+   * wrote them, in a place only it writes to (a finished ByteStream upload): a store that can take
+   * the file over may skip reading it once more to hash it. It still checks the size. Stores that
+   * copy verify as {@link #putFile} does, which is this default.
+   */
+  default void putHashedFile(Digest digest, java.nio.file.Path file) throws IOException {
+    putFile(digest, file);
+  }
+
   /** The whole blob in memory; only for small blobs such as Directory messages. */
   default byte[] get(Digest digest) throws IOException {
     if (digest.sizeBytes() > MAX_IN_MEMORY_BYTES) {

@@ -44,6 +44,11 @@ public abstract class ForwardingBlobStore implements BlobStore {
   }
 
   @Override
+  public void putHashedFile(Digest digest, java.nio.file.Path file) throws IOException {
+    delegate.putHashedFile(digest, file);
+  }
+
+  @Override
   public void putAll(java.util.Map<Digest, byte[]> blobs) throws IOException {
     delegate.putAll(blobs);
   }

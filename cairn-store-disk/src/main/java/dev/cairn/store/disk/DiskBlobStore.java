@@ -2,6 +2,7 @@ package dev.cairn.store.disk;
 
 import dev.cairn.core.blob.BlobNotFoundException;
 import dev.cairn.core.blob.BlobStore;
+import dev.cairn.core.blob.DigestMismatchException;
 import dev.cairn.core.blob.StoreFullException;
 import dev.cairn.core.blob.VerifyingInputStream;
 import dev.cairn.core.digest.Digest;
@@ -567,6 +568,20 @@ public final class DiskBlobStore implements BlobStore {
    */
   @Override
   public void putFile(Digest digest, Path file) throws IOException {
+    adopt(digest, file, false);
+  }
+
+  /**
+   * As {@link #putFile}, without reading the file to hash it when it can be renamed into place:
+   * the caller hashed it as it wrote it. Its size is still checked; a file on another file
+   * system is copied through {@link #put}, which verifies.
+   */
+  @Override
+  public void putHashedFile(Digest digest, Path file) throws IOException {
+    adopt(digest, file, true);
+  }
+
+  private void adopt(Digest digest, Path file, boolean hashedByCaller) throws IOException {
     if (digest.equals(empty) || contains(digest)) {
       putEmptyOrPresent(digest, file);
       return;
@@ -576,8 +591,15 @@ public final class DiskBlobStore implements BlobStore {
           "blob " + digest + " is larger than the store's limit of " + maxSizeBytes + " bytes ("
               + root + ")");
     }
-    try (InputStream in = Files.newInputStream(file)) {
-      new VerifyingInputStream(in, digest, function).transferTo(OutputSink.INSTANCE);
+    if (hashedByCaller) {
+      long size = Files.size(file);
+      if (size != digest.sizeBytes()) {
+        throw DigestMismatchException.sizeDiffers(digest, size);
+      }
+    } else {
+      try (InputStream in = Files.newInputStream(file)) {
+        new VerifyingInputStream(in, digest, function).transferTo(OutputSink.INSTANCE);
+      }
     }
     if (!Files.getFileStore(file).equals(Files.getFileStore(tmpDir))) {
       try (InputStream in = Files.newInputStream(file)) {
