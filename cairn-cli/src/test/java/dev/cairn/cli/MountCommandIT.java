@@ -6,6 +6,7 @@ import dev.cairn.fuse.kernel.Mounter;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import dev.cairn.cli.LauncherProcess.Run;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -204,7 +205,7 @@ class MountCommandIT {
 
   @Test
   void daemon_returnsOnceMounted_andUmountClearsTheMountOfAKilledDaemon() throws Exception {
-    Path launcher = launcher();
+    Path launcher = LauncherProcess.path();
     Run m = run(launcher, "--store", tmp.resolve("store").toString(), "mount", digest, mnt.toString());
     assertThat(m.exitCode()).as(m.stderr()).isZero();
     assertThat(m.stdout()).isEmpty();
@@ -277,39 +278,11 @@ class MountCommandIT {
     return out;
   }
 
-  record Run(int exitCode, String stdout, String stderr) {}
-
   private Run run(Path launcher, String... args) throws Exception {
-    List<String> command = new ArrayList<>(List.of(launcher.toString()));
-    command.addAll(List.of(args));
-    ProcessBuilder pb = new ProcessBuilder(command).directory(tmp.toFile());
+    ProcessBuilder pb = LauncherProcess.command(args).directory(tmp.toFile());
     pb.environment().put("HOME", tmp.resolve("home").toString());
-    Process p = pb.start();
-    p.getOutputStream().close();
-    CompletableFuture<String> out = CompletableFuture.supplyAsync(() -> read(p.getInputStream()));
-    CompletableFuture<String> err = CompletableFuture.supplyAsync(() -> read(p.getErrorStream()));
-    if (!p.waitFor(5, TimeUnit.MINUTES)) {
-      p.destroyForcibly();
-      throw new AssertionError("cairn " + String.join(" ", args) + " did not finish");
-    }
-    return new Run(p.exitValue(), out.get(1, TimeUnit.MINUTES), err.get(1, TimeUnit.MINUTES));
+    return LauncherProcess.run(pb);
   }
 
-  private static String read(java.io.InputStream in) {
-    try (in) {
-      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
-    } catch (IOException e) {
-      throw new java.io.UncheckedIOException(e);
-    }
-  }
 
-  private static Path launcher() {
-    String configured = System.getProperty("cairn.repo.root");
-    Path dir = configured != null ? Path.of(configured) : Path.of("").toAbsolutePath();
-    while (dir != null && !Files.isExecutable(dir.resolve("cairn"))) {
-      dir = dir.getParent();
-    }
-    assertThat(dir).as("repository root with ./cairn").isNotNull();
-    return dir.toAbsolutePath().normalize().resolve("cairn");
-  }
 }

@@ -10,6 +10,7 @@ import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import dev.cairn.cli.LauncherProcess.Run;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
@@ -266,7 +267,7 @@ class MountServiceIT {
     assertThat(first.exitCode()).as(first.stderr()).isZero();
     Map<String, String> rendezvous = serviceFile();
     services.add(Long.parseLong(rendezvous.get("pid")));
-    Path jar = launcherPath().resolveSibling("cairn-cli/target/cairn.jar");
+    Path jar = LauncherProcess.path().resolveSibling("cairn-cli/target/cairn.jar");
     // as a rebuild would: a newer jar (same bytes, so the launcher does not rebuild it)
     Files.setLastModifiedTime(jar, java.nio.file.attribute.FileTime.fromMillis(
         System.currentTimeMillis()));
@@ -283,7 +284,6 @@ class MountServiceIT {
 
   // ------------------------------------------------------------------ helpers
 
-  record Run(int exitCode, String stdout, String stderr) {}
 
   private Path mountPoint(String name) throws IOException {
     return Files.createDirectories(tmp.resolve(name));
@@ -334,41 +334,15 @@ class MountServiceIT {
   }
 
   private Run launcher(Map<String, String> env, String... args) throws Exception {
-    List<String> command = new ArrayList<>(List.of(launcherPath().toString()));
-    command.addAll(List.of(args));
-    ProcessBuilder pb = new ProcessBuilder(command).directory(tmp.toFile());
+    ProcessBuilder pb = LauncherProcess.command(args).directory(tmp.toFile());
     pb.environment().keySet().removeIf(k -> k.startsWith("XDG_") || k.startsWith("CAIRN_"));
     pb.environment().put("HOME", home.toString());
     pb.environment().put(MountService.LINGER_ENV, "1s");
     pb.environment().putAll(env);
-    Process p = pb.start();
-    p.getOutputStream().close();
-    CompletableFuture<String> out = CompletableFuture.supplyAsync(() -> read(p.getInputStream()));
-    CompletableFuture<String> err = CompletableFuture.supplyAsync(() -> read(p.getErrorStream()));
-    if (!p.waitFor(5, TimeUnit.MINUTES)) {
-      p.destroyForcibly();
-      throw new AssertionError("cairn " + String.join(" ", args) + " did not finish");
-    }
-    return new Run(p.exitValue(), out.get(1, TimeUnit.MINUTES), err.get(1, TimeUnit.MINUTES));
+    return LauncherProcess.run(pb);
   }
 
-  private static String read(InputStream in) {
-    try (in) {
-      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
-    } catch (IOException e) {
-      throw new java.io.UncheckedIOException(e);
-    }
-  }
 
-  private static Path launcherPath() {
-    String configured = System.getProperty("cairn.repo.root");
-    Path dir = configured != null ? Path.of(configured) : Path.of("").toAbsolutePath();
-    while (dir != null && !Files.isExecutable(dir.resolve("cairn"))) {
-      dir = dir.getParent();
-    }
-    assertThat(dir).as("repository root with ./cairn").isNotNull();
-    return dir.toAbsolutePath().normalize().resolve("cairn");
-  }
 
   /** Every entry with its content, and its mode bits if {@code modes}, else whether executable. */
   private static List<String> describe(Path root, boolean modes) throws IOException {

@@ -241,11 +241,11 @@ class ServicesTest {
         .hasMessageContaining("write_offset 400");
   }
 
-  @Test
-  void cancelledUpload_isInvisible_thenResumesAtCommittedOffset() throws Exception {
-    byte[] data = random(2_000_000, 6);
-    Digest d = sha(data);
-    String name = "uploads/resume-me/blobs/" + d.hash() + "/" + d.sizeBytes();
+  /**
+   * Sends the first {@code length} bytes of {@code data} to {@code name}, waits until the server
+   * has them, then cancels the stream as a client that vanishes would; returns the committed size.
+   */
+  private long uploadPartThenVanish(String name, byte[] data, int length) throws Exception {
     StreamObserver<WriteRequest> stream = bytestreamAsync.write(new StreamObserver<>() {
       @Override
       public void onNext(WriteResponse value) {}
@@ -256,14 +256,24 @@ class ServicesTest {
       @Override
       public void onCompleted() {}
     });
-    stream.onNext(chunk(name, 0, data, 0, 1_200_000, false));
+    stream.onNext(chunk(name, 0, data, 0, length, false));
     QueryWriteStatusRequest query = QueryWriteStatusRequest.newBuilder().setResourceName(name).build();
     long committed = 0;
-    for (int i = 0; i < 500 && committed < 1_200_000; i++) {
+    for (int i = 0; i < 500 && committed < length; i++) {
       committed = bytestream.queryWriteStatus(query).getCommittedSize();
       Thread.sleep(10);
     }
-    stream.onError(Status.CANCELLED.asRuntimeException()); // the client vanishes mid-upload
+    stream.onError(Status.CANCELLED.asRuntimeException());
+    return committed;
+  }
+
+  @Test
+  void cancelledUpload_isInvisible_thenResumesAtCommittedOffset() throws Exception {
+    byte[] data = random(2_000_000, 6);
+    Digest d = sha(data);
+    String name = "uploads/resume-me/blobs/" + d.hash() + "/" + d.sizeBytes();
+    long committed = uploadPartThenVanish(name, data, 1_200_000);
+    QueryWriteStatusRequest query = QueryWriteStatusRequest.newBuilder().setResourceName(name).build();
     assertThat(committed).isEqualTo(1_200_000);
     assertThat(bytestream.queryWriteStatus(query).getComplete()).isFalse();
     assertThat(cairn.sha256.contains(d)).as("nothing visible before the upload finishes").isFalse();
@@ -281,24 +291,7 @@ class ServicesTest {
     byte[] data = random(600_000, 11);
     Digest d = sha(data);
     String name = "uploads/damaged/blobs/" + d.hash() + "/" + d.sizeBytes();
-    StreamObserver<WriteRequest> stream = bytestreamAsync.write(new StreamObserver<>() {
-      @Override
-      public void onNext(WriteResponse value) {}
-
-      @Override
-      public void onError(Throwable t) {}
-
-      @Override
-      public void onCompleted() {}
-    });
-    stream.onNext(chunk(name, 0, data, 0, 400_000, false));
-    QueryWriteStatusRequest query = QueryWriteStatusRequest.newBuilder().setResourceName(name).build();
-    long committed = 0;
-    for (int i = 0; i < 500 && committed < 400_000; i++) {
-      committed = bytestream.queryWriteStatus(query).getCommittedSize();
-      Thread.sleep(10);
-    }
-    stream.onError(Status.CANCELLED.asRuntimeException());
+    long committed = uploadPartThenVanish(name, data, 400_000);
     assertThat(committed).isEqualTo(400_000);
     java.nio.file.Path partial;
     try (var files = java.nio.file.Files.list(cairn.uploads.dir())) {
