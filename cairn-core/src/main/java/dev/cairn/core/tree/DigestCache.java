@@ -68,7 +68,6 @@ public final class DigestCache {
   /** Read on a thread of its own while the caller opens its store and walks the tree. */
   private final CompletableFuture<Map<Key, Entry>> loading;
   private final Map<Key, Entry> seen = new ConcurrentHashMap<>();
-  private final AtomicLong hits = new AtomicLong();
   private final AtomicLong recorded = new AtomicLong();
 
   private DigestCache(
@@ -102,7 +101,7 @@ public final class DigestCache {
       try {
         loading.complete(load(file, function));
       } catch (IOException | RuntimeException e) {
-        loading.complete(Map.of()); // unreadable: every file is hashed, and save() says why
+        loading.complete(Map.of()); // unreadable: every file is hashed; save() replaces it
       }
     });
     return new DigestCache(file, function, loading, clock);
@@ -122,11 +121,6 @@ public final class DigestCache {
     return file != null;
   }
 
-  /** Files whose digest came from the cache so far. */
-  public long hits() {
-    return hits.get();
-  }
-
   /** The digest of the file with exactly this stamp when it was last imported, or null. */
   Digest lookup(FileStamp stamp) {
     if (stamp == null) {
@@ -138,7 +132,6 @@ public final class DigestCache {
       return null;
     }
     seen.put(key, e);
-    hits.incrementAndGet();
     return e.digest;
   }
 
