@@ -267,7 +267,8 @@ public final class AssetResolver implements AutoCloseable {
       uri = download.uri();
       try {
         if (request.kind() == Kind.BLOB) {
-          store.putFile(download.digest(), download.file());
+          // The fetcher hashed the body into this private file as it arrived.
+          store.putHashedFile(download.digest(), download.file());
           digest = download.digest();
         } else {
           try {

@@ -118,7 +118,7 @@ final class BlobUploader implements AutoCloseable {
         submit(() -> {
           try {
             if (!store.contains(digest)) {
-              store.putFile(digest, file);
+              store.putHashedFile(digest, file); // hashed above as it was spooled
             }
           } finally {
             Files.deleteIfExists(file);
