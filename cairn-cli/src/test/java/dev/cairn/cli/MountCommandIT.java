@@ -71,15 +71,11 @@ class MountCommandIT {
     CompletableFuture<CliRunner.Result> running = CompletableFuture.supplyAsync(() ->
         cairn.run("mount", "--foreground", "--writable", "--capture-on-unmount", digest, mnt.toString()));
     awaitMounted(running);
-    Files.writeString(mnt.resolve("sub/file.txt"), "edited\n");
-    Files.writeString(mnt.resolve("added.txt"), "added\n");
-    Files.delete(mnt.resolve("link"));
+    sampleEdits(mnt);
 
     Path onDisk = tmp.resolve("on-disk");
     cairn.ok("export", digest, onDisk.toString());
-    Files.writeString(onDisk.resolve("sub/file.txt"), "edited\n");
-    Files.writeString(onDisk.resolve("added.txt"), "added\n");
-    Files.delete(onDisk.resolve("link"));
+    sampleEdits(onDisk);
     String expected = cairn.ok("import", onDisk.toString()).line();
 
     assertThat(cairn.ok("capture", mnt.toString()).line()).isEqualTo(expected);
@@ -276,6 +272,13 @@ class MountCommandIT {
       }
     }
     return out;
+  }
+
+  /** The edits the writable-mount tests make, on a mount and on an exported copy alike. */
+  static void sampleEdits(Path root) throws IOException {
+    Files.writeString(root.resolve("sub/file.txt"), "edited\n");
+    Files.writeString(root.resolve("added.txt"), "added\n");
+    Files.delete(root.resolve("link"));
   }
 
   private Run run(Path launcher, String... args) throws Exception {

@@ -152,15 +152,11 @@ class MountServiceIT {
         "--capture-on-unmount", "--ref", "team/app", "ref:team/app", w.toString());
     assertThat(writable.exitCode()).as(writable.stderr()).isZero();
     assertThat(logOf(w)).doesNotExist();
-    Files.writeString(w.resolve("sub/file.txt"), "edited\n");
-    Files.writeString(w.resolve("added.txt"), "added\n");
-    Files.delete(w.resolve("link"));
+    MountCommandIT.sampleEdits(w);
 
     Path onDisk = tmp.resolve("on-disk");
     cairn.ok("export", digest, onDisk.toString());
-    Files.writeString(onDisk.resolve("sub/file.txt"), "edited\n");
-    Files.writeString(onDisk.resolve("added.txt"), "added\n");
-    Files.delete(onDisk.resolve("link"));
+    MountCommandIT.sampleEdits(onDisk);
     String expected = cairn.ok("import", onDisk.toString()).line();
 
     Run capture = launcher(Map.of(), "capture", w.toString());
