@@ -64,7 +64,7 @@ final class ServeCommand implements Callable<Integer> {
   static final Set<String> CONFIG_KEYS = Set.of(
       "store", "max-size", "grpc-listen", "http-listen", "fsync", "max-batch-size",
       "upload-expiry", "shutdown-grace", "asset-allow-private", "asset-max-download-size",
-      "asset-index-max-entries", "asset-fetch-timeout");
+      "asset-index-max-entries", "asset-fetch-timeout", "http-open-files");
 
   @ParentCommand private CairnCommand cairn;
   @Spec private CommandSpec spec;
@@ -110,6 +110,12 @@ final class ServeCommand implements Callable<Integer> {
       description = "Bound of the asset index (URI -> digest mappings); least recently used"
           + " dropped beyond it (default 100000).")
   private Long assetIndexMaxEntries;
+
+  @Option(names = "--http-open-files", paramLabel = "N",
+      description = "How many small blobs' files the HTTP cache keeps open between GET hits"
+          + " (default 4096; at most a quarter of the process's file descriptor limit; 0 for"
+          + " none). Each costs one descriptor; a file is closed when its blob is evicted.")
+  private Integer httpOpenFiles;
 
   @Option(names = "--asset-fetch-timeout", paramLabel = "DURATION",
       description = "Fetch timeout when a request gives none, e.g. 10m (default 10m).")
@@ -185,7 +191,9 @@ final class ServeCommand implements Callable<Integer> {
       return new ServerConfig(new StoreConfig.Disk(disk), grpc, http, batch, defaults.maxUploadBytes(),
           duration("upload-expiry", uploadExpiry, file, defaults.uploadExpiry()),
           duration("shutdown-grace", shutdownGrace, file, defaults.shutdownGrace()),
-          assetConfig(file, defaults.asset()));
+          assetConfig(file, defaults.asset()),
+          httpOpenFiles != null ? httpOpenFiles
+              : (int) whole("http-open-files", file, defaults.httpOpenFiles()));
     } catch (IllegalArgumentException e) {
       throw new ParameterException(spec.commandLine(), e.getMessage());
     }
@@ -214,6 +222,20 @@ final class ServeCommand implements Callable<Integer> {
     }
     java.time.Duration timeout = duration("asset-fetch-timeout", assetFetchTimeout, file, defaults.defaultTimeout());
     return new dev.cairn.asset.AssetConfig(allowPrivate, maxDownload, maxEntries, timeout, defaults.archiveLimits());
+  }
+
+  /** A whole number from the config file's {@code key}, else {@code fallback}. */
+  private long whole(String key, Properties file, long fallback) {
+    String text = file.getProperty(key);
+    if (text == null) {
+      return fallback;
+    }
+    try {
+      return Integer.parseInt(text.trim());
+    } catch (NumberFormatException e) {
+      throw new ParameterException(spec.commandLine(), "invalid " + key + " '" + text
+          + "': expected a whole number");
+    }
   }
 
   private boolean bool(String key, String text) {

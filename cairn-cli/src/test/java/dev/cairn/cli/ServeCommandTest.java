@@ -81,6 +81,29 @@ class ServeCommandTest {
   }
 
   @Test
+  void httpOpenFiles_fromTheCommandLineAndTheConfigFile() throws Exception {
+    Invocation io = new Invocation(new java.io.ByteArrayOutputStream(), System.err, java.util.Map.of(), false);
+    java.util.Properties file = new java.util.Properties();
+    file.setProperty("http-open-files", "12");
+    ServeCommand fromFile = (ServeCommand) Main.commandLine(io).parseArgs("--store", tmp.toString(), "serve")
+        .subcommand().commandSpec().userObject();
+    assertThat(fromFile.config(new java.util.Properties()).httpOpenFiles())
+        .isEqualTo(dev.cairn.http.HttpCacheConfig.DEFAULT_OPEN_FILES);
+    assertThat(fromFile.config(file).httpOpenFiles()).isEqualTo(12);
+    ServeCommand option = (ServeCommand) Main.commandLine(io).parseArgs("--store", tmp.toString(), "serve",
+        "--http-open-files", "0").subcommand().commandSpec().userObject();
+    assertThat(option.config(file).httpOpenFiles()).isZero(); // the command line wins
+
+    CliRunner.Result negative = serve("--http-open-files", "-1");
+    assertThat(negative.exitCode()).isEqualTo(2);
+    assertThat(negative.stderr()).contains("http open files must not be negative");
+    Path config = Files.writeString(tmp.resolve("o.properties"), "http-open-files = many\n");
+    CliRunner.Result words = serve("--config", config.toString());
+    assertThat(words.exitCode()).isEqualTo(2);
+    assertThat(words.stderr()).contains("invalid http-open-files 'many'");
+  }
+
+  @Test
   void badAssetOptions_areUsageErrors() throws Exception {
     Path config = Files.writeString(tmp.resolve("a.properties"), "asset-allow-private = maybe\n");
     CliRunner.Result r = serve("--config", config.toString());

@@ -67,7 +67,8 @@ public final class CairnServer implements AutoCloseable {
               disk::findByHash, disk::pathOf, disk::findIndexedByHash, disk::blobPath,
               listener -> disk.addEvictionListener(DiskBlobStore.EvictionListener.ofRemovals(listener))));
       HttpCacheServer http = new HttpCacheServer(
-          new HttpCacheConfig(config.httpListen(), config.maxUploadBytes(), Duration.ofMinutes(5)),
+          new HttpCacheConfig(config.httpListen(), config.maxUploadBytes(), Duration.ofMinutes(5),
+              config.httpOpenFiles()),
           stores.cas(DigestFunction.SHA256), stores.actionCache(DigestFunction.SHA256), files, registry);
       stores.disk(DigestFunction.SHA256).ifPresent(disk -> http.registerStoreUsage(() -> {
         DiskBlobStore.Stats s = disk.stats();

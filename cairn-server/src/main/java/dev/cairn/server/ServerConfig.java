@@ -21,7 +21,7 @@ import java.util.Objects;
 public record ServerConfig(
     StoreConfig store, InetSocketAddress grpcListen, InetSocketAddress httpListen,
     long maxBatchBytes, long maxUploadBytes, Duration uploadExpiry, Duration shutdownGrace,
-    AssetConfig asset) {
+    AssetConfig asset, int httpOpenFiles) {
 
   public static final InetSocketAddress DEFAULT_GRPC = new InetSocketAddress("127.0.0.1", 8980);
   public static final InetSocketAddress DEFAULT_HTTP = new InetSocketAddress("127.0.0.1", 8080);
@@ -39,6 +39,18 @@ public record ServerConfig(
     if (maxUploadBytes <= 0) {
       throw new IllegalArgumentException("max upload size must be positive, got " + maxUploadBytes);
     }
+    if (httpOpenFiles < 0) {
+      throw new IllegalArgumentException("http open files must not be negative, got " + httpOpenFiles);
+    }
+  }
+
+  /** With the HTTP cache's default count of blob files kept open. */
+  public ServerConfig(
+      StoreConfig store, InetSocketAddress grpcListen, InetSocketAddress httpListen,
+      long maxBatchBytes, long maxUploadBytes, Duration uploadExpiry, Duration shutdownGrace,
+      AssetConfig asset) {
+    this(store, grpcListen, httpListen, maxBatchBytes, maxUploadBytes, uploadExpiry, shutdownGrace,
+        asset, dev.cairn.http.HttpCacheConfig.DEFAULT_OPEN_FILES);
   }
 
   /** A configuration with the default Remote Asset settings. */
@@ -56,12 +68,13 @@ public record ServerConfig(
   }
 
   public ServerConfig withListen(InetSocketAddress grpc, InetSocketAddress http) {
-    return new ServerConfig(store, grpc, http, maxBatchBytes, maxUploadBytes, uploadExpiry, shutdownGrace, asset);
+    return new ServerConfig(store, grpc, http, maxBatchBytes, maxUploadBytes, uploadExpiry, shutdownGrace, asset,
+        httpOpenFiles);
   }
 
   public ServerConfig withAsset(AssetConfig assetConfig) {
     return new ServerConfig(store, grpcListen, httpListen, maxBatchBytes, maxUploadBytes, uploadExpiry,
-        shutdownGrace, assetConfig);
+        shutdownGrace, assetConfig, httpOpenFiles);
   }
 
   /**
