@@ -296,6 +296,7 @@ final class MountService {
       } catch (IOException e) {
         if (!socket.isClosed()) {
           LOG.log(Level.WARNING, "mount service: accept failed: " + e.getMessage());
+          pause(); // e.g. out of file descriptors: do not spin on a failure that persists
         }
         continue;
       }
@@ -312,6 +313,14 @@ final class MountService {
           connections.release();
         }
       });
+    }
+  }
+
+  private static void pause() {
+    try {
+      Thread.sleep(100);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
     }
   }
 
