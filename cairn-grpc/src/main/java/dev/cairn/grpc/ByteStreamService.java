@@ -13,7 +13,6 @@ import com.google.protobuf.ByteString;
 import com.google.protobuf.UnsafeByteOperations;
 import dev.cairn.core.blob.BlobStore;
 import dev.cairn.core.blob.DigestMismatchException;
-import dev.cairn.core.blob.FileBlobInputStream;
 import dev.cairn.core.digest.Digest;
 import dev.cairn.core.digest.Hasher;
 import io.grpc.Status;
@@ -81,9 +80,7 @@ public final class ByteStreamService extends ByteStreamGrpc.ByteStreamImplBase {
     private final ServerCallStreamObserver<ReadResponse> call;
     private final InputStream source;
     private long remaining;
-    private boolean done; // completed, failed or cancelled: the source is closed
-    /** For a blob file: the part still to send, mapped (the file itself is closed by then). */
-    private ByteBuffer mapped;
+    private boolean done;
 
     Pump(ServerCallStreamObserver<ReadResponse> call, InputStream source, long limit) {
       this.call = call;
@@ -97,10 +94,20 @@ public final class ByteStreamService extends ByteStreamGrpc.ByteStreamImplBase {
         return;
       }
       try {
-        if (source instanceof FileBlobInputStream file) {
-          pumpMapped(file);
-        } else {
-          pumpStream();
+        while (call.isReady() && !call.isCancelled()) {
+          int want = (int) Math.min(CHUNK, remaining);
+          // A fresh array per chunk, handed to the message without a copy: nothing writes to it
+          // after the wrap, which is what unsafeWrap requires.
+          byte[] chunk = want == 0 ? null : new byte[want];
+          int n = want == 0 ? -1 : source.readNBytes(chunk, 0, want);
+          if (n <= 0) {
+            close();
+            call.onCompleted();
+            return;
+          }
+          remaining -= n;
+          call.onNext(ReadResponse.newBuilder()
+              .setData(UnsafeByteOperations.unsafeWrap(chunk, 0, n)).build());
         }
       } catch (Exception e) {
         close();
@@ -108,52 +115,9 @@ public final class ByteStreamService extends ByteStreamGrpc.ByteStreamImplBase {
       }
     }
 
-    private void pumpStream() throws IOException {
-      while (call.isReady() && !call.isCancelled()) {
-        int want = (int) Math.min(CHUNK, remaining);
-        // A fresh array per chunk, handed to the message without a copy: nothing writes to it
-        // after the wrap, which is what unsafeWrap requires.
-        byte[] chunk = want == 0 ? null : new byte[want];
-        int n = want == 0 ? -1 : source.readNBytes(chunk, 0, want);
-        if (n <= 0) {
-          close();
-          call.onCompleted();
-          return;
-        }
-        remaining -= n;
-        call.onNext(ReadResponse.newBuilder()
-            .setData(UnsafeByteOperations.unsafeWrap(chunk, 0, n)).build());
-      }
-    }
-
-    /**
-     * A blob file: mapped once, then sent as read-only views of the mapping, chunk by chunk. The
-     * bytes go from the page cache into the transport's buffers in one copy, with no array per
-     * chunk; and as every view stays valid (a stored blob's file never changes), nothing depends
-     * on when the transport reads a message it was given (the in-process one reads it late).
-     */
-    private void pumpMapped(FileBlobInputStream file) throws IOException {
-      if (mapped == null) {
-        mapped = file.mapRest(remaining);
-        file.close(); // the mapping outlives the descriptor
-      }
-      while (call.isReady() && !call.isCancelled()) {
-        if (!mapped.hasRemaining()) {
-          close();
-          call.onCompleted();
-          return;
-        }
-        int n = Math.min(CHUNK, mapped.remaining());
-        ByteBuffer chunk = mapped.slice(mapped.position(), n);
-        mapped.position(mapped.position() + n);
-        call.onNext(ReadResponse.newBuilder().setData(UnsafeByteOperations.unsafeWrap(chunk)).build());
-      }
-    }
-
     synchronized void close() {
       if (!done) {
         done = true;
-        mapped = null;
         try {
           source.close();
         } catch (IOException e) {

@@ -3,7 +3,6 @@ package dev.cairn.store.disk;
 import dev.cairn.core.blob.BlobNotFoundException;
 import dev.cairn.core.blob.BlobStore;
 import dev.cairn.core.blob.DigestMismatchException;
-import dev.cairn.core.blob.FileBlobInputStream;
 import dev.cairn.core.blob.StoreFullException;
 import dev.cairn.core.blob.VerifyingInputStream;
 import dev.cairn.core.digest.Digest;
@@ -14,6 +13,7 @@ import java.io.UncheckedIOException;
 import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
 import java.nio.ByteBuffer;
+import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.DirectoryStream;
@@ -526,7 +526,7 @@ public final class DiskBlobStore implements BlobStore {
         lock.unlock();
       }
       channel.position(offset);
-      return new FileBlobInputStream(channel);
+      return Channels.newInputStream(channel);
     } catch (IOException | RuntimeException e) {
       channel.close();
       throw e;
