@@ -45,7 +45,7 @@ final class ImportCommand implements Callable<Integer> {
   @Option(
       names = "--rehash",
       description = "Hash every file, even those whose inode, size, mtime and ctime say they are"
-          + " unchanged since the last import (and remember nothing).")
+          + " unchanged since the last import; what is hashed replaces what was remembered.")
   private boolean rehash;
 
   @Override
@@ -53,9 +53,10 @@ final class ImportCommand implements Callable<Integer> {
     Invocation io = cairn.invocation();
     long start = System.nanoTime();
     MerkleTreeBuilder.Result result;
+    Path cacheDir = cairn.storePath().resolve("digests");
     DigestCache cache = rehash
-        ? DigestCache.none()
-        : DigestCache.open(cairn.storePath().resolve("digests"), dir, cairn.digestFunction());
+        ? DigestCache.refresh(cacheDir, dir, cairn.digestFunction())
+        : DigestCache.open(cacheDir, dir, cairn.digestFunction());
     try (BlobStore store = cairn.openBlobStore()) {
       int parallelism = Runtime.getRuntime().availableProcessors();
       result = new MerkleTreeBuilder(store, parallelism, TerminalProgress.forInvocation(io), cache)

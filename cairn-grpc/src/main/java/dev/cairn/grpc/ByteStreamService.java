@@ -261,6 +261,13 @@ public final class ByteStreamService extends ByteStreamGrpc.ByteStreamImplBase {
       }
       channel = FileChannel.open(
           file, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
+      // Another server process sharing the store may be writing the same upload (a client that
+      // retried elsewhere): the in-process claim above cannot see it, this lock can.
+      if (!lockChannel()) {
+        closeChannel();
+        throw Status.ABORTED.withDescription("another process is uploading " + request.getResourceName())
+            .asRuntimeException();
+      }
       long existing = channel.size();
       if (request.getWriteOffset() == 0 && existing > 0) {
         channel.truncate(0); // the client starts over
@@ -289,9 +296,12 @@ public final class ByteStreamService extends ByteStreamGrpc.ByteStreamImplBase {
       }
     }
 
+    /**
+     * Hands the finished file to the store. The channel, and with it the lock that keeps other
+     * processes sharing the store from writing this upload file, stays open until the file has
+     * been moved into the store (or copied out of it) and removed.
+     */
     private void finish() throws IOException {
-      channel.close();
-      channel = null;
       if (resource.compressed()) {
         try (InputStream in = new ZstdInputStream(Files.newInputStream(file))) {
           cas.put(resource.digest(), in);
@@ -306,6 +316,7 @@ public final class ByteStreamService extends ByteStreamGrpc.ByteStreamImplBase {
         cas.putHashedFile(resource.digest(), file);
       }
       Files.deleteIfExists(file);
+      closeChannel();
       answer(committed);
     }
 
@@ -350,6 +361,14 @@ public final class ByteStreamService extends ByteStreamGrpc.ByteStreamImplBase {
       if (!finished) {
         fail(new IllegalArgumentException("Write stream for "
             + (resource == null ? "?" : resource.digest()) + " ended without finish_write"));
+      }
+    }
+
+    private boolean lockChannel() throws IOException {
+      try {
+        return channel.tryLock() != null; // released when the channel closes
+      } catch (java.nio.channels.OverlappingFileLockException e) {
+        return false;
       }
     }
 

@@ -311,6 +311,33 @@ class ServicesTest {
   }
 
   @Test
+  void uploadFileLockedByAnotherProcess_isAborted_untilReleased() throws Exception {
+    byte[] data = random(300_000, 12);
+    Digest d = sha(data);
+    String name = "uploads/locked/blobs/" + d.hash() + "/" + d.sizeBytes();
+    long committed = uploadPartThenVanish(name, data, 100_000);
+    assertThat(committed).isEqualTo(100_000);
+    java.nio.file.Path partial;
+    try (var files = java.nio.file.Files.list(cairn.uploads.dir())) {
+      partial = files.filter(p -> p.toString().endsWith(".upload")).findFirst().orElseThrow();
+    }
+    // What another server process sharing the store holds while it writes this upload.
+    try (var other = java.nio.channels.FileChannel.open(partial, java.nio.file.StandardOpenOption.WRITE);
+        var lock = other.lock()) {
+      assertThatThrownBy(() -> write(List.of(chunk(name, 0, data, 0, data.length, true)), true))
+          .isInstanceOfSatisfying(StatusRuntimeException.class,
+              e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.ABORTED))
+          .hasMessageContaining("another process is uploading");
+      assertThat(java.nio.file.Files.size(partial)).as("not truncated under the other writer")
+          .isEqualTo(100_000);
+    }
+    WriteResponse r = write(List.of(
+        chunk(name, committed, data, (int) committed, data.length, true)), true);
+    assertThat(r.getCommittedSize()).isEqualTo(data.length);
+    assertThat(cairn.sha256.get(d)).isEqualTo(data);
+  }
+
+  @Test
   void write_ofExistingBlob_endsEarly() throws Exception {
     byte[] data = random(100_000, 7);
     Digest d = cairn.sha256.put(data);

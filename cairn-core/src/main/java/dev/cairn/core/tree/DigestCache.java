@@ -13,15 +13,21 @@ import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.channels.SeekableByteChannel;
+import java.nio.file.LinkOption;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.nio.file.attribute.FileTime;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
@@ -59,8 +65,16 @@ public final class DigestCache {
 
   private record Entry(FileStamp stamp, Digest digest) {}
 
+  /**
+   * File systems whose ctime is the kernel's own record of the last change. FUSE (Cairn's mounts
+   * among them: ctime is mtime there, which a client may set), network file systems (cached
+   * attributes, other clocks) and anything unknown are hashed every time.
+   */
+  private static final Set<String> LOCAL_TYPES = Set.of(
+      "ext2", "ext3", "ext4", "xfs", "btrfs", "tmpfs", "zfs", "f2fs", "jfs", "bcachefs", "reiserfs");
+
   private static final DigestCache NONE = new DigestCache(
-      null, null, CompletableFuture.completedFuture(Map.of()), System::currentTimeMillis);
+      null, null, CompletableFuture.completedFuture(Map.of()), System::currentTimeMillis, false);
 
   private final Path file;
   private final LongSupplier clock;
@@ -69,11 +83,15 @@ public final class DigestCache {
   private final CompletableFuture<Map<Key, Entry>> loading;
   private final Map<Key, Entry> seen = new ConcurrentHashMap<>();
   private final AtomicLong recorded = new AtomicLong();
+  private final boolean lookups;
+  /** Per device: whether its file system keeps an honest ctime (decided at its first file). */
+  private final Map<Long, Boolean> trustedDevices = new ConcurrentHashMap<>();
 
   private DigestCache(
       Path file, DigestFunction function, CompletableFuture<Map<Key, Entry>> loading,
-      LongSupplier clock) {
+      LongSupplier clock, boolean lookups) {
     this.file = file;
+    this.lookups = lookups;
     this.clock = clock;
     this.function = function;
     this.loading = loading;
@@ -89,22 +107,35 @@ public final class DigestCache {
    * (created on {@link #save}). A missing, damaged or foreign cache file gives an empty cache.
    */
   public static DigestCache open(Path directory, Path root, DigestFunction function) {
-    return open(directory, root, function, System::currentTimeMillis);
+    return open(directory, root, function, System::currentTimeMillis, true);
+  }
+
+  /**
+   * As {@link #open(Path, Path, DigestFunction)}, but nothing is taken from the cache: every file
+   * is hashed, and what is hashed replaces what the cache said ({@code cairn import --rehash}).
+   */
+  public static DigestCache refresh(Path directory, Path root, DigestFunction function) {
+    return open(directory, root, function, System::currentTimeMillis, false);
   }
 
   /** As {@link #open(Path, Path, DigestFunction)}, with the wall clock the settle rule reads. */
   static DigestCache open(Path directory, Path root, DigestFunction function, LongSupplier clock) {
+    return open(directory, root, function, clock, true);
+  }
+
+  static DigestCache open(
+      Path directory, Path root, DigestFunction function, LongSupplier clock, boolean lookups) {
     Objects.requireNonNull(function, "function");
     Path file = directory.resolve(fileName(root, function));
     CompletableFuture<Map<Key, Entry>> loading = new CompletableFuture<>();
     Thread.ofPlatform().name("cairn-digest-cache").daemon(true).start(() -> {
       try {
         loading.complete(load(file, function));
-      } catch (IOException | RuntimeException e) {
+      } catch (Throwable e) { // even an Error: lookups must never wait for ever
         loading.complete(Map.of()); // unreadable: every file is hashed; save() replaces it
       }
     });
-    return new DigestCache(file, function, loading, clock);
+    return new DigestCache(file, function, loading, clock, lookups);
   }
 
   private Map<Key, Entry> loaded() {
@@ -122,8 +153,8 @@ public final class DigestCache {
   }
 
   /** The digest of the file with exactly this stamp when it was last imported, or null. */
-  Digest lookup(FileStamp stamp) {
-    if (stamp == null) {
+  Digest lookup(FileStamp stamp, Path path) {
+    if (stamp == null || !lookups || !trusted(stamp, path)) {
       return null;
     }
     Key key = new Key(stamp.device(), stamp.inode());
@@ -139,14 +170,24 @@ public final class DigestCache {
    * Remembers {@code digest} for a file stamped {@code before} at {@code stampedAtMillis} (wall
    * clock) and hashed after that, if its stamp is still {@code after} and its ctime had settled.
    */
-  void record(FileStamp before, long stampedAtMillis, FileStamp after, Digest digest) {
-    if (file == null || before == null || !before.equals(after)
+  void record(FileStamp before, long stampedAtMillis, FileStamp after, Digest digest, Path path) {
+    if (file == null || before == null || !before.equals(after) || !trusted(before, path)
         || before.size() != digest.sizeBytes()
         || before.ctimeNanos() > (stampedAtMillis - SETTLE_MILLIS) * 1_000_000L) {
       return;
     }
     seen.put(new Key(before.device(), before.inode()), new Entry(before, digest));
     recorded.incrementAndGet();
+  }
+
+  private boolean trusted(FileStamp stamp, Path path) {
+    return trustedDevices.computeIfAbsent(stamp.device(), d -> {
+      try {
+        return LOCAL_TYPES.contains(Files.getFileStore(path).type());
+      } catch (IOException | RuntimeException e) {
+        return false;
+      }
+    });
   }
 
   /**
@@ -162,9 +203,16 @@ public final class DigestCache {
       touch(file); // still in use: not the least recently used
       return;
     }
-    Files.createDirectories(file.getParent());
-    Path tmp = file.resolveSibling(file.getFileName() + "." + ProcessHandle.current().pid()
-        + "." + Thread.currentThread().threadId() + ".tmp");
+    Path dir = file.getParent();
+    if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
+      Files.createDirectories(dir, PosixFilePermissions.asFileAttribute(
+          PosixFilePermissions.fromString("rwx------")));
+    }
+    if (!privateTo(dir, FileStamp.S_IFDIR)) {
+      throw new IOException(dir + " is not a folder of this user's that only it may write");
+    }
+    // Created exclusively under a random name (mode 0600): nothing planted there is followed.
+    Path tmp = Files.createTempFile(dir, file.getFileName().toString(), ".tmp");
     try {
       write(tmp);
       Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
@@ -176,7 +224,8 @@ public final class DigestCache {
 
   private void write(Path tmp) throws IOException {
     CRC32C crc = new CRC32C();
-    try (OutputStream raw = Files.newOutputStream(tmp);
+    try (OutputStream raw = Files.newOutputStream(
+            tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING, LinkOption.NOFOLLOW_LINKS);
         CheckedOutputStream checked = new CheckedOutputStream(new BufferedOutputStream(raw, 1 << 16), crc);
         DataOutputStream out = new DataOutputStream(checked)) {
       out.write(MAGIC);
@@ -198,11 +247,22 @@ public final class DigestCache {
 
   private static Map<Key, Entry> load(Path file, DigestFunction function) throws IOException {
     byte[] bytes;
-    try {
-      if (Files.size(file) > MAX_FILE_BYTES) {
+    try (SeekableByteChannel ch = Files.newByteChannel(file, StandardOpenOption.READ,
+        LinkOption.NOFOLLOW_LINKS)) {
+      // Only a regular file of this user's, in a folder of this user's, that nobody else may
+      // write: another user's could vouch for any content.
+      if (!privateTo(file, FileStamp.S_IFREG) || !privateTo(file.getParent(), FileStamp.S_IFDIR)) {
         return Map.of();
       }
-      bytes = Files.readAllBytes(file);
+      long size = ch.size();
+      if (size > MAX_FILE_BYTES) {
+        return Map.of();
+      }
+      ByteBuffer all = ByteBuffer.allocate((int) size);
+      while (all.hasRemaining() && ch.read(all) >= 0) {
+        // until full or the end (a file that shrank meanwhile fails its checksum)
+      }
+      bytes = Arrays.copyOf(all.array(), all.position());
     } catch (NoSuchFileException e) {
       return Map.of();
     }
@@ -222,7 +282,7 @@ public final class DigestCache {
       int nameLength = in.getShort() & 0xffff;
       byte[] name = new byte[nameLength];
       in.get(name);
-      if (!java.util.Arrays.equals(magic, MAGIC)
+      if (!Arrays.equals(magic, MAGIC)
           || !function.cliName().equals(new String(name, StandardCharsets.UTF_8))) {
         return Map.of();
       }
@@ -241,6 +301,18 @@ public final class DigestCache {
     } catch (BufferUnderflowException | IllegalArgumentException e) {
       return Map.of(); // a valid checksum over invalid content: not a file this code wrote
     }
+  }
+
+  /** Whether {@code path} is of that type, this user's, and not writable by group or others. */
+  private static boolean privateTo(Path path, int type) throws IOException {
+    Map<String, Object> attrs = Files.readAttributes(path, "unix:mode,uid", LinkOption.NOFOLLOW_LINKS);
+    int mode = (Integer) attrs.get("mode");
+    return (mode & 0170000) == type && (mode & 0022) == 0 && attrs.get("uid").equals(ownUid());
+  }
+
+  /** This process's user id: the owner of /proc/self. */
+  private static Object ownUid() throws IOException {
+    return Files.getAttribute(Path.of("/proc/self"), "unix:uid");
   }
 
   private static void touch(Path file) {

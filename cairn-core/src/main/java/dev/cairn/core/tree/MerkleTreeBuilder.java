@@ -348,7 +348,7 @@ public final class MerkleTreeBuilder {
   /** Hashes, on the pool, the files the cache does not know; the others are done at once. */
   private void submitFiles(DirShape shape, ExecutorService pool) {
     for (FileShape f : shape.files) {
-      Digest known = cache.lookup(f.stamp);
+      Digest known = cache.lookup(f.stamp, f.path);
       if (known != null) {
         progress.advance(known.sizeBytes());
         shape.fileDigests.add(CompletableFuture.completedFuture(known));
@@ -369,7 +369,7 @@ public final class MerkleTreeBuilder {
     Digest digest = hash(file.path);
     filesHashed.incrementAndGet();
     if (before != null) {
-      cache.record(before, stampedAt, FileStamp.read(file.path), digest);
+      cache.record(before, stampedAt, FileStamp.read(file.path), digest, file.path);
     }
     progress.advance(digest.sizeBytes());
     return digest;

@@ -1,6 +1,7 @@
 package dev.cairn.core.tree;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.cairn.core.blob.InMemoryBlobStore;
 import dev.cairn.core.digest.DigestFunction;
@@ -118,6 +119,27 @@ class DigestCacheTest {
     byte[] bytes = Files.readAllBytes(file);
     Files.write(file, java.util.Arrays.copyOf(bytes, bytes.length - 20));
     assertThat(importWith(settled).filesHashed()).isEqualTo(31);
+  }
+
+  @Test
+  void refresh_hashesEverything_andReplacesWhatWasRemembered() throws IOException {
+    importWith(settled);
+    DigestCache refresh = DigestCache.open(cacheDir, tree, DigestFunction.SHA256, settled, false);
+    var r = new MerkleTreeBuilder(store, 2, Progress.NONE, refresh).build(tree);
+    refresh.save();
+    assertThat(r.filesHashed()).isEqualTo(31);
+    assertThat(importWith(settled).filesHashed()).isZero();
+  }
+
+  @Test
+  void cacheFileOthersMayWrite_isIgnored() throws IOException {
+    importWith(settled);
+    Files.setPosixFilePermissions(onlyCacheFile(), PosixFilePermissions.fromString("rw-rw-rw-"));
+    assertThat(importWith(settled).filesHashed()).isEqualTo(31);
+    Files.setPosixFilePermissions(cacheDir, PosixFilePermissions.fromString("rwxrwxrwx"));
+    DigestCache open = DigestCache.open(cacheDir, tree, DigestFunction.SHA256, settled);
+    new MerkleTreeBuilder(store, 2, Progress.NONE, open).build(tree);
+    assertThatThrownBy(open::save).hasMessageContaining("only it may write");
   }
 
   @Test
