@@ -22,7 +22,10 @@ import java.util.Objects;
  * request = "cairn-mount-1" token cwd N env{N} M arg{M}
  *           token: the service's 64 hex digits; cwd: absolute; env: NAME=VALUE;
  *           N, M: decimal counts (the client cannot half-close, so the counts end the request)
- * reply   = "cairn-mount-1" status stdout stderr
+ * reply   = proof status stdout stderr
+ *           proof: the service's second secret from the rendezvous file ("reply="), which only
+ *           the service and the file's owner know: a process that took over a dead service's
+ *           port cannot answer for it
  *           status: the exit status (0, 1, 2), or "fallback": run the command yourself
  * </pre>
  *
@@ -105,17 +108,17 @@ record MountRequest(String token, String cwd, Map<String, String> env, List<Stri
   }
 
   /** A whole reply: {@code status} is an exit status or {@link #FALLBACK}. */
-  static byte[] reply(String status, String stdout, String stderr) {
+  static byte[] reply(String proof, String status, String stdout, String stderr) {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
-    out.writeBytes(replyHead());
+    out.writeBytes(replyHead(proof));
     out.writeBytes(replyBody(status, stdout, stderr));
     return out.toByteArray();
   }
 
-  /** The reply's first field, sent once the request is authenticated. */
-  static byte[] replyHead() {
+  /** The reply's first field, the service's proof, sent once the request is authenticated. */
+  static byte[] replyHead(String proof) {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
-    field(out, MAGIC);
+    field(out, proof);
     return out.toByteArray();
   }
 

@@ -121,6 +121,8 @@ final class MountService {
   private final Duration linger;
   private final ServerSocket socket;
   private final String token;
+  /** Sent first in every reply: proves to the client that it reached this service. */
+  private final String proof = secret();
   private final Path file;
   private final Optional<JarStamp> jar;
   private final Semaphore connections = new Semaphore(MAX_CONNECTIONS);
@@ -149,9 +151,7 @@ final class MountService {
       throws IOException {
     ServerSocket socket = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
     try {
-      byte[] secret = new byte[32];
-      new SecureRandom().nextBytes(secret);
-      String token = HexFormat.of().formatHex(secret);
+      String token = secret();
       MountService service = new MountService(local, options, linger, socket, token,
           options.store().resolve(FILE), JarStamp.of(MountService.class));
       service.publish();
@@ -167,6 +167,13 @@ final class MountService {
 
   Options options() {
     return options;
+  }
+
+  /** 256 random bits, as 64 hex digits. */
+  private static String secret() {
+    byte[] bits = new byte[32];
+    new SecureRandom().nextBytes(bits);
+    return HexFormat.of().formatHex(bits);
   }
 
   /**
@@ -341,7 +348,7 @@ final class MountService {
         return;
       }
       OutputStream out = connection.getOutputStream();
-      out.write(MountRequest.replyHead()); // a live service: the client now waits for the rest
+      out.write(MountRequest.replyHead(proof)); // a live service: the client now waits for the rest
       out.flush();
       out.write(answer(request));
       out.flush();
@@ -438,13 +445,16 @@ final class MountService {
 
   /** Writes the rendezvous file: readable by this user only, replaced in one rename. */
   private void publish() throws IOException {
-    Path tmp = file.resolveSibling(FILE + "." + ProcessHandle.current().pid() + ".tmp");
-    Files.deleteIfExists(tmp);
-    Files.createFile(tmp, PosixFilePermissions.asFileAttribute(
-        PosixFilePermissions.fromString("rw-------")));
+    // Created exclusively under a random name, mode 0600, and written without following a link:
+    // nothing planted in the store directory can receive the secrets.
+    Path tmp = Files.createTempFile(file.getParent(), FILE + ".", ".tmp");
     try {
-      Files.writeString(tmp, "port=" + socket.getLocalPort() + "\ntoken=" + token + "\npid="
-          + ProcessHandle.current().pid() + "\n", StandardCharsets.US_ASCII);
+      try (var out = Files.newByteChannel(tmp, java.nio.file.StandardOpenOption.WRITE,
+          java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+        out.write(java.nio.ByteBuffer.wrap(("port=" + socket.getLocalPort() + "\ntoken=" + token
+            + "\nreply=" + proof + "\npid=" + ProcessHandle.current().pid() + "\n")
+            .getBytes(StandardCharsets.US_ASCII)));
+      }
       Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
     } catch (IOException e) {
       Files.deleteIfExists(tmp);

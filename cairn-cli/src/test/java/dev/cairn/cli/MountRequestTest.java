@@ -96,10 +96,10 @@ class MountRequestTest {
 
   @Test
   void reply_isFourNulEndedFields_withNulsDropped() {
-    byte[] reply = MountRequest.reply("2", "out\n", "err\0or\n");
+    byte[] reply = MountRequest.reply("p".repeat(64), "2", "out\n", "err\0or\n");
 
     assertThat(new String(reply, StandardCharsets.UTF_8))
-        .isEqualTo("cairn-mount-1\u00002\u0000out\n\u0000error\n\u0000");
+        .isEqualTo("p".repeat(64) + "\u00002\u0000out\n\u0000error\n\u0000");
   }
 
   @Test

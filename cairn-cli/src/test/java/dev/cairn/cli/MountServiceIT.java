@@ -209,6 +209,32 @@ class MountServiceIT {
   }
 
   @Test
+  void aListenerThatIsNotTheService_cannotAnswerForIt() throws Exception {
+    // A dead service's file, its port taken over by another process that claims success: it
+    // does not know the service's reply secret, so the launcher mounts the normal way.
+    try (ServerSocket impostor = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      Thread answering = Thread.ofVirtual().start(() -> {
+        try (var c = impostor.accept()) {
+          c.getOutputStream().write("cairn-mount-1\0000\0\0\0".getBytes(StandardCharsets.UTF_8));
+          c.getOutputStream().flush();
+          c.getInputStream().readNBytes(1); // hold the connection until the client leaves
+        } catch (IOException e) {
+          // the client closed first
+        }
+      });
+      Files.createDirectories(store);
+      writeServiceFile(impostor.getLocalPort(), ProcessHandle.current().pid());
+      Path m1 = mountPoint("m1");
+      Run first = launcher(Map.of(), "--store", store.toString(), "mount", digest, m1.toString());
+      assertThat(first.exitCode()).as(first.stderr()).isZero();
+      assertThat(Files.readString(m1.resolve("sub/file.txt"))).isEqualTo("content\n");
+      assertThat(logOf(m1)).as("served by a daemon of its own").exists();
+      services.add(Long.parseLong(serviceFile().get("pid")));
+      answering.join(30_000);
+    }
+  }
+
+  @Test
   void aStaleServiceFile_fallsBackToANewDaemon() throws Exception {
     // a dead pid
     Process gone = new ProcessBuilder("true").start();
@@ -273,7 +299,7 @@ class MountServiceIT {
     String reply = new String(send(Integer.parseInt(rendezvous.get("port")), request.encode()),
         StandardCharsets.UTF_8);
 
-    assertThat(reply).isEqualTo("cairn-mount-1\0fallback\0\0\0");
+    assertThat(reply).isEqualTo(rendezvous.get("reply") + "\0fallback\0\0\0");
     assertThat(Mounter.isMounted(tmp.resolve("m2"))).isFalse();
     assertThat(serviceLog(m1)).contains("changed since it started");
   }
@@ -295,7 +321,7 @@ class MountServiceIT {
 
   private void writeServiceFile(int port, long pid) throws IOException {
     Files.writeString(store.resolve(MountService.FILE), "port=" + port + "\ntoken="
-        + "ab".repeat(32) + "\npid=" + pid + "\n");
+        + "ab".repeat(32) + "\nreply=" + "cd".repeat(32) + "\npid=" + pid + "\n");
   }
 
   /** The log of the daemon started for the mount at {@code mountpoint}. */

@@ -61,11 +61,12 @@ class MountServiceTest {
   }
 
   @Test
-  void rendezvousFile_isTheOwnersOnly_andNamesPortTokenAndPid() throws IOException {
+  void rendezvousFile_isTheOwnersOnly_andNamesPortTokenReplyAndPid() throws IOException {
     assertThat(PosixFilePermissions.toString(
         Files.getPosixFilePermissions(store.resolve(MountService.FILE)))).isEqualTo("rw-------");
-    assertThat(file.keySet()).containsExactly("port", "token", "pid");
+    assertThat(file.keySet()).containsExactly("port", "token", "reply", "pid");
     assertThat(file.get("token")).matches("[0-9a-f]{64}");
+    assertThat(file.get("reply")).matches("[0-9a-f]{64}").isNotEqualTo(file.get("token"));
     assertThat(file.get("pid")).isEqualTo(Long.toString(ProcessHandle.current().pid()));
     try (Stream<Path> leftovers = Files.list(store)) {
       assertThat(leftovers.map(p -> p.getFileName().toString())).noneMatch(n -> n.endsWith(".tmp"));
@@ -82,7 +83,7 @@ class MountServiceTest {
     assertThat(send("cairn-mount-1\0".getBytes(StandardCharsets.US_ASCII))).isEmpty();
     // and the service still answers the next one
     assertThat(ask("--store", store.toString(), "mount", "nope", "mnt")).startsWith(
-        "cairn-mount-1", "2");
+        file.get("reply"), "2");
   }
 
   @Test
@@ -114,7 +115,7 @@ class MountServiceTest {
     CliRunner.Result direct = new CliRunner(store).runRaw("--store", store.toString(), "mount",
         "nope", tmp.resolve("mnt").toString());
 
-    assertThat(reply).containsExactly("cairn-mount-1", "2", "", direct.stderr());
+    assertThat(reply).containsExactly(file.get("reply"), "2", "", direct.stderr());
     assertThat(direct.exitCode()).isEqualTo(2);
   }
 
@@ -126,14 +127,14 @@ class MountServiceTest {
 
     String absent = "1".repeat(64) + "/10";
     List<String> missing = ask("--store", "store", "mount", absent, "mnt");
-    assertThat(missing).containsExactly("cairn-mount-1", "1", "", "cairn: tree " + absent
+    assertThat(missing).containsExactly(file.get("reply"), "1", "", "cairn: tree " + absent
         + " is not in the store at " + store + " (import it, or give --remote URL)\n");
   }
 
   @Test
   void whatItCannotHost_isAnsweredFallback() throws IOException {
     Path other = Files.createDirectories(tmp.resolve("other"));
-    List<String> fallback = List.of("cairn-mount-1", "fallback", "", "");
+    List<String> fallback = List.of(file.get("reply"), "fallback", "", "");
 
     assertThat(ask("--store", other.toString(), "mount", DIGEST, "mnt")).isEqualTo(fallback);
     assertThat(ask("--store", store.toString(), "--digest-function", "blake3", "mount", DIGEST,
