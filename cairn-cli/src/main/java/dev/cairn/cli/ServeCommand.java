@@ -113,8 +113,9 @@ final class ServeCommand implements Callable<Integer> {
 
   @Option(names = "--http-open-files", paramLabel = "N",
       description = "How many small blobs' files the HTTP cache keeps open between GET hits"
-          + " (default 4096; at most a quarter of the process's file descriptor limit; 0 for"
-          + " none). Each costs one descriptor; a file is closed when its blob is evicted.")
+          + " (default 4096, at most 1048576, and never more than a quarter of the process's file"
+          + " descriptor limit; 0 for none). Each costs one descriptor; a file is closed when its"
+          + " blob is evicted.")
   private Integer httpOpenFiles;
 
   @Option(names = "--asset-fetch-timeout", paramLabel = "DURATION",

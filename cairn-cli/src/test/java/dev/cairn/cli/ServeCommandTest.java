@@ -96,7 +96,9 @@ class ServeCommandTest {
 
     CliRunner.Result negative = serve("--http-open-files", "-1");
     assertThat(negative.exitCode()).isEqualTo(2);
-    assertThat(negative.stderr()).contains("http open files must not be negative");
+    assertThat(negative.stderr()).contains("http open files must be between 0 and 1048576");
+    assertThat(serve("--http-open-files", "2000000").stderr())
+        .contains("http open files must be between 0 and 1048576");
     Path config = Files.writeString(tmp.resolve("o.properties"), "http-open-files = many\n");
     CliRunner.Result words = serve("--config", config.toString());
     assertThat(words.exitCode()).isEqualTo(2);

@@ -25,6 +25,8 @@ public record ServerConfig(
 
   public static final InetSocketAddress DEFAULT_GRPC = new InetSocketAddress("127.0.0.1", 8980);
   public static final InetSocketAddress DEFAULT_HTTP = new InetSocketAddress("127.0.0.1", 8080);
+  /** The kept-open cache allocates its tables up front: a bound that stays in the megabytes. */
+  public static final int MAX_HTTP_OPEN_FILES = 1 << 20;
 
   public ServerConfig {
     Objects.requireNonNull(store, "store");
@@ -39,8 +41,9 @@ public record ServerConfig(
     if (maxUploadBytes <= 0) {
       throw new IllegalArgumentException("max upload size must be positive, got " + maxUploadBytes);
     }
-    if (httpOpenFiles < 0) {
-      throw new IllegalArgumentException("http open files must not be negative, got " + httpOpenFiles);
+    if (httpOpenFiles < 0 || httpOpenFiles > MAX_HTTP_OPEN_FILES) {
+      throw new IllegalArgumentException("http open files must be between 0 and "
+          + MAX_HTTP_OPEN_FILES + ", got " + httpOpenFiles);
     }
   }
 
