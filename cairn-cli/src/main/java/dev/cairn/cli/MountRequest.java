@@ -29,9 +29,11 @@ import java.util.Objects;
  *           status: the exit status (0, 1, 2), or "fallback": run the command yourself
  * </pre>
  *
- * The service sends the reply's first field as soon as the token checked out, and the rest once
- * the command ran: a client may time out waiting for the first (no live service there), but
- * after it the mount may be under way, so it waits as long as the command takes.
+ * The service sends the reply's first field as soon as the token checked out, then waits for the
+ * client's go-ahead, one byte {@code g}, and runs the command only after it. A client that timed
+ * out waiting for the first field (and now mounts the normal way) closes the connection instead,
+ * so the two never both mount. After its go-ahead the client waits as long as the command takes
+ * and treats a lost connection as an error, never as a reason to mount itself.
  *
  * A request is at most {@link #MAX_BYTES}; fields may not contain NUL (replies drop any).
  *
@@ -45,6 +47,8 @@ record MountRequest(String token, String cwd, Map<String, String> env, List<Stri
   static final String MAGIC = "cairn-mount-1";
   static final int MAX_BYTES = 64 * 1024;
   static final String FALLBACK = "fallback";
+  /** The client's go-ahead after the reply's first field. */
+  static final int GO = 'g';
   private static final int MAX_ENV = 32;
   private static final int MAX_ARGS = 1024;
 

@@ -334,8 +334,10 @@ final class MountService {
   private void handle(Socket connection) {
     try (connection) {
       MountRequest request;
+      DeadlineInput deadline = new DeadlineInput(connection);
+      InputStream in = new BufferedInputStream(deadline);
       try {
-        request = MountRequest.read(new BufferedInputStream(withDeadline(connection)));
+        request = MountRequest.read(in);
       } catch (MountRequest.MalformedException | SocketTimeoutException e) {
         LOG.log(Level.WARNING, "mount service: dropped a request from port "
             + connection.getPort() + ": " + e.getMessage());
@@ -350,6 +352,18 @@ final class MountService {
       OutputStream out = connection.getOutputStream();
       out.write(MountRequest.replyHead(proof)); // a live service: the client now waits for the rest
       out.flush();
+      deadline.restart();
+      int go;
+      try {
+        go = in.read();
+      } catch (SocketTimeoutException e) {
+        go = -1;
+      }
+      if (go != MountRequest.GO) { // the client gave up (and mounts by itself): do nothing
+        LOG.log(Level.WARNING, "mount service: a client from port " + connection.getPort()
+            + " left before its go-ahead; its request was not run");
+        return;
+      }
       out.write(answer(request));
       out.flush();
     } catch (IOException e) {
@@ -358,23 +372,33 @@ final class MountService {
   }
 
   /**
-   * The connection's input, failing once {@value #READ_TIMEOUT_MILLIS} ms passed since now: a
-   * client sending a byte now and then cannot hold a connection longer than that.
+   * The connection's input, failing once {@value #READ_TIMEOUT_MILLIS} ms passed since it was made
+   * or last {@linkplain #restart restarted}: a client sending a byte now and then cannot hold a
+   * connection longer than that.
    */
-  private static InputStream withDeadline(Socket connection) throws IOException {
-    long deadline = System.nanoTime() + READ_TIMEOUT_MILLIS * 1_000_000L;
-    return new FilterInputStream(connection.getInputStream()) {
-      @Override
-      public int read(byte[] b, int off, int len) throws IOException {
-        long left = (deadline - System.nanoTime()) / 1_000_000;
-        if (left <= 0) {
-          throw new SocketTimeoutException("request not complete within "
-              + READ_TIMEOUT_MILLIS + " ms");
-        }
-        connection.setSoTimeout((int) left);
-        return super.read(b, off, len);
+  private static final class DeadlineInput extends FilterInputStream {
+    private final Socket connection;
+    private long deadline;
+
+    DeadlineInput(Socket connection) throws IOException {
+      super(connection.getInputStream());
+      this.connection = connection;
+      restart();
+    }
+
+    void restart() {
+      deadline = System.nanoTime() + READ_TIMEOUT_MILLIS * 1_000_000L;
+    }
+
+    @Override
+    public int read(byte[] b, int off, int len) throws IOException {
+      long left = (deadline - System.nanoTime()) / 1_000_000;
+      if (left <= 0) {
+        throw new SocketTimeoutException("not complete within " + READ_TIMEOUT_MILLIS + " ms");
       }
-    };
+      connection.setSoTimeout((int) left);
+      return super.read(b, off, len);
+    }
   }
 
   /** Runs an authenticated request; the reply's bytes after its first field. */

@@ -296,8 +296,8 @@ class MountServiceIT {
 
     MountRequest request = new MountRequest(rendezvous.get("token"), tmp.toString(), Map.of(),
         List.of("--store", store.toString(), "mount", digest, mountPoint("m2").toString()));
-    String reply = new String(send(Integer.parseInt(rendezvous.get("port")), request.encode()),
-        StandardCharsets.UTF_8);
+    String reply = new String(send(Integer.parseInt(rendezvous.get("port")),
+        MountServiceTest.withGo(request.encode())), StandardCharsets.UTF_8);
 
     assertThat(reply).isEqualTo(rendezvous.get("reply") + "\0fallback\0\0\0");
     assertThat(Mounter.isMounted(tmp.resolve("m2"))).isFalse();

@@ -87,6 +87,15 @@ class MountServiceTest {
   }
 
   @Test
+  void aClientThatLeavesBeforeItsGoAhead_getsNothingRun() throws IOException {
+    // As a launcher that timed out waiting for the first field does: it mounts by itself, so
+    // the service must not run the request too.
+    byte[] reply = send(new MountRequest(file.get("token"), tmp.toString(), Map.of(),
+        List.of("--store", store.toString(), "mount", "nope", "mnt")).encode());
+    assertThat(new String(reply, StandardCharsets.UTF_8)).isEqualTo(file.get("reply") + "\0");
+  }
+
+  @Test
   void aClientTricklingItsRequest_isDroppedAtTheDeadline() throws Exception {
     try (Socket s = new Socket(InetAddress.getLoopbackAddress(),
         Integer.parseInt(file.get("port")))) {
@@ -160,8 +169,8 @@ class MountServiceTest {
   /** Sends a request with the right token; the reply's fields. */
   private List<String> ask(String... args) throws IOException {
     Map<String, String> env = Map.of("HOME", tmp.resolve("home").toString());
-    byte[] reply = send(new MountRequest(file.get("token"), tmp.toString(), env, List.of(args))
-        .encode());
+    byte[] reply = send(withGo(new MountRequest(file.get("token"), tmp.toString(), env,
+        List.of(args)).encode()));
     List<String> fields = new ArrayList<>();
     int start = 0;
     for (int i = 0; i < reply.length; i++) {
@@ -172,6 +181,13 @@ class MountServiceTest {
     }
     assertThat(start).as("reply ends with a NUL").isEqualTo(reply.length);
     return fields;
+  }
+
+  /** The request and the client's go-ahead, sent at once (the service reads them in order). */
+  static byte[] withGo(byte[] request) {
+    byte[] both = java.util.Arrays.copyOf(request, request.length + 1);
+    both[request.length] = (byte) MountRequest.GO;
+    return both;
   }
 
   private byte[] send(byte[] request) throws IOException {
