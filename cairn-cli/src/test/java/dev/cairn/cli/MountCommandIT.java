@@ -8,6 +8,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import dev.cairn.cli.LauncherProcess.Run;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -57,7 +58,7 @@ class MountCommandIT {
     awaitMounted(running);
     Path exported = tmp.resolve("exported");
     cairn.ok("export", digest, exported.toString());
-    assertThat(describe(mnt)).isEqualTo(describe(exported));
+    assertThat(describe(mnt, false)).isEqualTo(describe(exported, false));
 
     cairn.ok("umount", mnt.toString());
 
@@ -257,7 +258,8 @@ class MountCommandIT {
     }
   }
 
-  private static List<String> describe(Path root) throws IOException {
+  /** Every entry with its content, and its mode bits if {@code modes}, else whether executable. */
+  static List<String> describe(Path root, boolean modes) throws IOException {
     List<String> out = new ArrayList<>();
     try (Stream<Path> walk = Files.walk(root)) {
       for (Path p : walk.sorted().toList()) {
@@ -265,9 +267,12 @@ class MountCommandIT {
         if (Files.isSymbolicLink(p)) {
           out.add("L " + rel + " " + Files.readSymbolicLink(p));
         } else if (Files.isDirectory(p)) {
-          out.add("D " + rel);
+          out.add("D " + rel + " " + (modes ? PosixFilePermissions.toString(
+              Files.getPosixFilePermissions(p)) : ""));
         } else {
-          out.add("F " + rel + " " + Files.isExecutable(p) + " " + Files.readString(p));
+          out.add("F " + rel + " " + (modes ? PosixFilePermissions.toString(
+              Files.getPosixFilePermissions(p)) : Files.isExecutable(p)) + " "
+              + Files.readString(p));
         }
       }
     }

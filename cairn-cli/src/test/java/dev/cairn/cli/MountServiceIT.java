@@ -13,13 +13,11 @@ import java.nio.file.Files;
 import dev.cairn.cli.LauncherProcess.Run;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
@@ -98,8 +96,10 @@ class MountServiceIT {
     assertThat(logOf(m2)).as("no daemon of its own").doesNotExist();
     Path exported = tmp.resolve("exported");
     cairn.ok("export", digest, exported.toString());
-    assertThat(describe(m2, true)).isEqualTo(describe(m1, true)); // m1: the daemon's own mount
-    assertThat(describe(m2, false)).isEqualTo(describe(exported, false));
+    // m1: the daemon's own mount
+    assertThat(MountCommandIT.describe(m2, true)).isEqualTo(MountCommandIT.describe(m1, true));
+    assertThat(MountCommandIT.describe(m2, false))
+        .isEqualTo(MountCommandIT.describe(exported, false));
     Process tool = new ProcessBuilder(m2.resolve("tool.sh").toString()).start();
     assertThat(new String(tool.getInputStream().readAllBytes(), StandardCharsets.UTF_8))
         .isEqualTo("tool\n");
@@ -366,24 +366,4 @@ class MountServiceIT {
 
 
 
-  /** Every entry with its content, and its mode bits if {@code modes}, else whether executable. */
-  private static List<String> describe(Path root, boolean modes) throws IOException {
-    List<String> out = new ArrayList<>();
-    try (Stream<Path> walk = Files.walk(root)) {
-      for (Path p : walk.sorted().toList()) {
-        String rel = root.relativize(p).toString();
-        if (Files.isSymbolicLink(p)) {
-          out.add("L " + rel + " " + Files.readSymbolicLink(p));
-        } else if (Files.isDirectory(p)) {
-          out.add("D " + rel + " " + (modes ? PosixFilePermissions.toString(
-              Files.getPosixFilePermissions(p)) : ""));
-        } else {
-          out.add("F " + rel + " " + (modes ? PosixFilePermissions.toString(
-              Files.getPosixFilePermissions(p)) : Files.isExecutable(p)) + " "
-              + Files.readString(p));
-        }
-      }
-    }
-    return out;
-  }
 }

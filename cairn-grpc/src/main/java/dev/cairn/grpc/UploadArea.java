@@ -36,11 +36,6 @@ public final class UploadArea {
     Files.createDirectories(dir);
   }
 
-  /** Where the partial uploads are. */
-  Path dir() {
-    return dir;
-  }
-
   /** The partial-upload file for a resource (the same for every attempt at it). */
   Path fileFor(ResourceName resource) {
     String material = resource.instanceName() + "\0" + resource.uploadId() + "\0"

@@ -293,10 +293,7 @@ class ServicesTest {
     String name = "uploads/damaged/blobs/" + d.hash() + "/" + d.sizeBytes();
     long committed = uploadPartThenVanish(name, data, 400_000);
     assertThat(committed).isEqualTo(400_000);
-    java.nio.file.Path partial;
-    try (var files = java.nio.file.Files.list(cairn.uploads.dir())) {
-      partial = files.filter(p -> p.toString().endsWith(".upload")).findFirst().orElseThrow();
-    }
+    java.nio.file.Path partial = cairn.uploads.fileFor(ResourceName.parseWrite(name));
     try (var ch = java.nio.channels.FileChannel.open(partial, java.nio.file.StandardOpenOption.WRITE)) {
       ch.write(java.nio.ByteBuffer.wrap(new byte[] {(byte) ~data[1234]}), 1234);
     }
@@ -317,13 +314,10 @@ class ServicesTest {
     String name = "uploads/locked/blobs/" + d.hash() + "/" + d.sizeBytes();
     long committed = uploadPartThenVanish(name, data, 100_000);
     assertThat(committed).isEqualTo(100_000);
-    java.nio.file.Path partial;
-    try (var files = java.nio.file.Files.list(cairn.uploads.dir())) {
-      partial = files.filter(p -> p.toString().endsWith(".upload")).findFirst().orElseThrow();
-    }
+    java.nio.file.Path partial = cairn.uploads.fileFor(ResourceName.parseWrite(name));
     // What another server process sharing the store holds while it writes this upload.
     try (var other = java.nio.channels.FileChannel.open(partial, java.nio.file.StandardOpenOption.WRITE);
-        var lock = other.lock()) {
+        var lock = lockOnceReleased(other)) {
       assertThatThrownBy(() -> write(List.of(chunk(name, 0, data, 0, data.length, true)), true))
           .isInstanceOfSatisfying(StatusRuntimeException.class,
               e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.ABORTED))
@@ -335,6 +329,25 @@ class ServicesTest {
         chunk(name, committed, data, (int) committed, data.length, true)), true);
     assertThat(r.getCommittedSize()).isEqualTo(data.length);
     assertThat(cairn.sha256.get(d)).isEqualTo(data);
+  }
+
+  /**
+   * Locks {@code channel}'s file once the server has let go of it: the cancelled stream's upload
+   * closes its channel, and with it its lock, only when the server has seen the cancellation.
+   */
+  private static java.nio.channels.FileLock lockOnceReleased(java.nio.channels.FileChannel channel)
+      throws Exception {
+    long deadline = System.nanoTime() + 5_000_000_000L;
+    while (true) {
+      try {
+        return channel.lock();
+      } catch (java.nio.channels.OverlappingFileLockException e) { // still the server's, in this JVM
+        if (System.nanoTime() > deadline) {
+          throw e;
+        }
+        Thread.sleep(10);
+      }
+    }
   }
 
   @Test

@@ -180,6 +180,11 @@ public final class DigestCache {
     recorded.incrementAndGet();
   }
 
+  /** Whether a digest of the file so stamped (at the walk) could be remembered at all. */
+  boolean remembers(FileStamp stamp, Path path) {
+    return file != null && stamp != null && trusted(stamp, path);
+  }
+
   private boolean trusted(FileStamp stamp, Path path) {
     return trustedDevices.computeIfAbsent(stamp.device(), d -> {
       try {
@@ -306,8 +311,8 @@ public final class DigestCache {
   /** Whether {@code path} is of that type, this user's, and not writable by group or others. */
   private static boolean privateTo(Path path, int type) throws IOException {
     Map<String, Object> attrs = Files.readAttributes(path, "unix:mode,uid", LinkOption.NOFOLLOW_LINKS);
-    int mode = (Integer) attrs.get("mode");
-    return (mode & 0170000) == type && (mode & 0022) == 0 && attrs.get("uid").equals(ownUid());
+    return FileStamp.type(attrs) == type && ((Integer) attrs.get("mode") & 0022) == 0
+        && attrs.get("uid").equals(ownUid());
   }
 
   /** This process's user id: the owner of /proc/self. */

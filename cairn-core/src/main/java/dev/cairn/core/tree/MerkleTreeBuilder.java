@@ -365,7 +365,8 @@ public final class MerkleTreeBuilder {
     // The walk's stamp is seconds old on a big tree: the settle rule needs one taken just
     // before the bytes are read.
     long stampedAt = cache.now();
-    FileStamp before = cache.enabled() ? FileStamp.read(file.path) : null;
+    // Stamped only where the cache could remember it: no two extra stat calls on FUSE or NFS.
+    FileStamp before = cache.remembers(file.stamp, file.path) ? FileStamp.read(file.path) : null;
     Digest digest = hash(file.path);
     filesHashed.incrementAndGet();
     if (before != null) {
