@@ -11,7 +11,11 @@
 #   (e) cp -r DIR COPY into a fresh directory  (reference: what creating this many files costs here)
 #   (f) the warm import repeated in one JVM (ImportMain --repeat 6; median of runs 2-6): the steady
 #       state of a long-running process, with JVM start, store open and JIT warm-up taken out
-# and prints medians and the ratios a/c, b/c, g/c and h/c (goal: <= 1.0), and a/e.
+# Rows a, b, g, h and d run with CAIRN_SERVICE=off: each import is a JVM of its own. Then, with the
+# store service running (the one an import leaves behind, see README "The store service"), the
+# launcher sends the command to it and no JVM starts:
+#   (B) = (b), (G) = (g), (H) = (h) and (D) = (d), answered by the store service
+# and prints medians and the ratios a/c, b/c, g/c, h/c, B/c, G/c and H/c (goal: <= 1.0), and a/e.
 #
 # A fresh store (or copy) per run is made by moving the previous one aside, not deleting it: on
 # this machine's ext4 (mounted with `discard`), deleting ~16k files makes the next ~16k file
@@ -50,7 +54,8 @@ if [ ! -f "$JAR" ]; then
 fi
 if [ -x "$REPO/cairn" ]; then
   IMPLEMENTATION="./cairn import --store STORE DIR"
-  import_cmd() { printf '%s import --store %s %s %s' "$(q "$REPO/cairn")" "$(q "$1")" "${3:-}" "$(q "$2")"; }
+  import_cmd() { printf 'CAIRN_SERVICE=off %s import --store %s %s %s' "$(q "$REPO/cairn")" "$(q "$1")" "${3:-}" "$(q "$2")"; }
+  service_import_cmd() { printf '%s import --store %s %s %s' "$(q "$REPO/cairn")" "$(q "$1")" "${3:-}" "$(q "$2")"; }
 else
   IMPLEMENTATION="java -cp bench/target/benchmarks.jar dev.cairn.bench.ImportMain STORE DIR (./cairn not on this branch yet)"
   import_cmd() { printf '%s -cp %s dev.cairn.bench.ImportMain %s %s' \
@@ -133,6 +138,28 @@ measure touched "xargs -d '\n' touch < $(q "$WORK/touched")" "$(import_cmd "$STO
 measure sha256sum "" "$SHA_CMD"
 measure fixed-cost "" "$(import_cmd "$STORE_WARM" "$EMPTY")"
 measure cp "$(set_aside "$COPY")" "cp -r $(q "$DIR") $(q "$COPY")"
+if declare -F service_import_cmd >/dev/null; then
+  echo "== with the store service: one import leaves it running (lingering 10 min), then the same rows"
+  export CAIRN_SERVICE_LINGER=10m
+  bash -c "$(service_import_cmd "$STORE_WARM" "$DIR")" > /dev/null
+  for _ in $(seq 1 600); do
+    SERVICE_PID=$(sed -n 's/^pid=//p' "$STORE_WARM/service" 2>/dev/null || true)
+    [ -n "$SERVICE_PID" ] && break
+    sleep 0.1
+  done
+  [ -n "$SERVICE_PID" ] || { echo "no store service started for $STORE_WARM" >&2; exit 1; }
+  trap 'kill "$SERVICE_PID" 2>/dev/null || true; rm -rf "$WORK"' EXIT
+  echo "store service: pid $SERVICE_PID"
+  ROOT4=$(bash -c "$(service_import_cmd "$STORE_WARM" "$DIR")")
+  [ "$ROOT4" = "$ROOT1" ] || { echo "the service's root $ROOT4 differs from $ROOT1" >&2; exit 1; }
+  measure svc-warm "" "$(service_import_cmd "$STORE_WARM" "$DIR" --rehash)"
+  measure svc-cached "" "$(service_import_cmd "$STORE_WARM" "$DIR")"
+  measure svc-touched "xargs -d '\n' touch < $(q "$WORK/touched")" "$(service_import_cmd "$STORE_WARM" "$DIR")"
+  measure svc-fixed-cost "" "$(service_import_cmd "$STORE_WARM" "$EMPTY")"
+  grep -c "store service: 'cairn import" "${XDG_STATE_HOME:-$HOME/.local/state}/cairn/service.log" \
+    > /dev/null || { echo "the service log shows no import it ran" >&2; exit 1; }
+  kill "$SERVICE_PID"
+fi
 "$JAVA" -cp "$JAR" dev.cairn.bench.ImportMain --repeat 6 "$STORE_WARM" "$DIR" 2> "$WORK/repeat.txt" > /dev/null
 grep '^import' "$WORK/repeat.txt" | sed 's/^/  in one JVM: /'
 grep '^import' "$WORK/repeat.txt" | tail -n +2 | awk '{print $3 / 1000}' | sort -g \
@@ -148,9 +175,15 @@ F=$(cat "$WORK/steady.median")
 G=$(cat "$WORK/cached.median")
 H=$(cat "$WORK/touched.median")
 TOUCHED=$(wc -l < "$WORK/touched")
+median_or_nan() { if [ -f "$WORK/$1.median" ]; then cat "$WORK/$1.median"; else echo nan; fi; }
+SB=$(median_or_nan svc-warm)
+SG=$(median_or_nan svc-cached)
+SH=$(median_or_nan svc-touched)
+SD=$(median_or_nan svc-fixed-cost)
 echo
 echo "== medians ($RUNS runs each, $FILES files, $BYTES bytes, $(nproc) cores)"
-awk -v a="$A" -v b="$B" -v c="$C" -v d="$D" -v e="$E" -v f="$F" -v g="$G" -v h="$H" -v t="$TOUCHED" -v bytes="$BYTES" 'BEGIN {
+awk -v a="$A" -v b="$B" -v c="$C" -v d="$D" -v e="$E" -v f="$F" -v g="$G" -v h="$H" -v t="$TOUCHED" -v bytes="$BYTES" \
+  -v sb="$SB" -v sg="$SG" -v sh="$SH" -v sd="$SD" 'BEGIN {
   printf "(a) cairn import, fresh store:      %7.3f s  %6.0f MB/s   ratio a/c = %.2f %s\n", a, bytes / a / 1e6, a / c, (a / c <= 1.0 ? "(goal met)" : "(goal <= 1.0 MISSED)")
   printf "(b) cairn import --rehash, warm:    %7.3f s  %6.0f MB/s   ratio b/c = %.2f %s\n", b, bytes / b / 1e6, b / c, (b / c <= 1.0 ? "(goal met)" : "(goal <= 1.0 MISSED)")
   printf "(g) cairn import, unchanged tree:   %7.3f s                ratio g/c = %.2f %s\n", g, g / c, (g / c <= 1.0 ? "(goal met)" : "(goal <= 1.0 MISSED)")
@@ -158,5 +191,12 @@ awk -v a="$A" -v b="$B" -v c="$C" -v d="$D" -v e="$E" -v f="$F" -v g="$G" -v h="
   printf "(c) find | xargs -P2 sha256sum:     %7.3f s  %6.0f MB/s\n", c, bytes / c / 1e6
   printf "(d) cairn import of an empty dir:   %7.3f s  (JVM start + store open + close; part of a and b)\n", d
   printf "(e) cp -r of the tree:              %7.3f s  (reference for file creation)   ratio a/e = %.2f\n", e, a / e
+  if (sb != "nan") {
+    printf "with the store service running (no JVM start per import):\n"
+    printf "(B) cairn import --rehash, warm:    %7.3f s  %6.0f MB/s   ratio B/c = %.2f %s\n", sb, bytes / sb / 1e6, sb / c, (sb / c <= 1.0 ? "(goal met)" : "(goal <= 1.0 MISSED)")
+    printf "(G) cairn import, unchanged tree:   %7.3f s                ratio G/c = %.2f %s\n", sg, sg / c, (sg / c <= 1.0 ? "(goal met)" : "(goal <= 1.0 MISSED)")
+    printf "(H) cairn import, %d files touched: %7.3f s                ratio H/c = %.2f %s\n", t, sh, sh / c, (sh / c <= 1.0 ? "(goal met)" : "(goal <= 1.0 MISSED)")
+    printf "(D) cairn import of an empty dir:   %7.3f s  (launcher + request round trip)\n", sd
+  }
   printf "(f) warm import, steady state:      %7.3f s  %6.0f MB/s   ratio f/c = %.2f (one JVM, runs 2-6 of 6)\n", f, bytes / f / 1e6, f / c
 }'

@@ -15,7 +15,7 @@
 #              (bench/fuse/statloop.c: one process, no fork per file)   goal <= 1.5x
 #   mount      `cairn mount` of a 100,000-file tree until `ls` of its root answers, vs `cairn
 #              export` of the same tree into an empty directory   goal <= 100 ms. Two rows: with
-#              the store's mount service running (the daemon of an earlier mount, within its
+#              the store's service running (the daemon of an earlier mount, within its
 #              linger time: the mount is sent to it, no JVM starts), and cold (no service: the
 #              mount starts one, as the first mount of a build does)
 #
@@ -152,12 +152,12 @@ mount_cmd() {
     "${READS:+--reads $(q "$READS")}" "$(q "$1")" "$(q "$2")"
 }
 umount_cmd() { printf 'if mountpoint -q %s; then %s umount %s; fi' "$(q "$1")" "$(q "$CAIRN")" "$(q "$1")"; }
-# Stops the store's mount service (the daemon that hosts mounts and lingers after the last one)
+# Stops the store's service (the daemon that hosts mounts and lingers after the last one)
 # and waits until it is gone, so that the next mount is a cold one. A pid that is not a cairn
 # process (a stale file) is left alone.
 stop_service_cmd() {
   printf 'f=%s; if [ -f "$f" ]; then p=$(sed -n "s/^pid=//p" "$f"); if [ -n "$p" ] && grep -qa cairn "/proc/$p/cmdline" 2>/dev/null && kill "$p"; then while kill -0 "$p" 2>/dev/null; do sleep 0.05; done; fi; fi' \
-    "$(q "$STORE/mount-service")"
+    "$(q "$STORE/service")"
 }
 
 # Mounts digest $1 at $2 and waits (up to 60 s) until it answers.
@@ -339,7 +339,7 @@ run_mount() {
   digest=$(need_tree many)
   local out=$WORK/export-many
   # The native side of this row is `cairn export`, the mount side `cairn mount` + `ls`. After the
-  # warm-up run, each mount is sent to the mount service the first one started (it lingers once
+  # warm-up run, each mount is sent to the store service the first one started (it lingers once
   # the tree is unmounted in the next prepare).
   local mp=true mc=true
   if [[ $HAVE_MOUNT == 1 ]]; then
@@ -349,11 +349,11 @@ run_mount() {
   fi
   compare mount "$RUNS" 1 "$(set_aside "$out")" \
     "$(q "$CAIRN") export --store $(q "$STORE") $(q "$digest") $(q "$out")" "$mp" "$mc"
-  SUMMARY+=("$(row mount "100,000-file tree, mount service running: cairn export (native column) vs cairn mount + ls" "<= 0.1 s")")
+  SUMMARY+=("$(row mount "100,000-file tree, store service running: cairn export (native column) vs cairn mount + ls" "<= 0.1 s")")
   if [[ $HAVE_MOUNT == 1 ]]; then
     # Cold: no service, so the mount starts the JVM that becomes one (the mount side only).
     HAVE_MOUNT=0 compare mount-cold "$RUNS" 0 "$mp; $(stop_service_cmd)" "$mc" true true
-    SUMMARY+=("$(row_one mount-cold "100,000-file tree, no mount service yet (cold): cairn mount + ls" "<= 0.1 s")")
+    SUMMARY+=("$(row_one mount-cold "100,000-file tree, no store service yet (cold): cairn mount + ls" "<= 0.1 s")")
   fi
   HAVE_MOUNT=0 compare jvm "$RUNS" 1 true "$(q "$CAIRN") stat --store $(q "$STORE") > /dev/null" true true
   SUMMARY+=("$(row jvm "fixed cost of any cairn command (cairn stat: JVM start, store open)" "")")

@@ -133,9 +133,21 @@ public final class CairnCommand implements Callable<Integer> {
     return maxSize == null ? OptionalLong.empty() : OptionalLong.of(maxSize);
   }
 
-  /** The store commands read and write: the server named by {@code --remote}, else the local one. */
+  /**
+   * The store commands read and write: the server named by {@code --remote}, else the local one
+   * (the store service's, when one runs this command: closing it leaves it open).
+   */
   dev.cairn.core.blob.BlobStore openBlobStore() throws IOException {
     if (remote == null) {
+      java.util.Optional<StoreService.Client> service = invocation.storeService();
+      if (service.isPresent()) {
+        return new dev.cairn.core.blob.ForwardingBlobStore(service.get().store()) {
+          @Override
+          public void close() {
+            // the service's store: it closes it when it exits
+          }
+        };
+      }
       return openStore();
     }
     try {
@@ -152,6 +164,26 @@ public final class CairnCommand implements Callable<Integer> {
     } catch (IllegalArgumentException e) {
       throw new ParameterException(spec.commandLine(), "Invalid value for option '--remote': " + e.getMessage());
     }
+  }
+
+  /** The global options a store service must share to run this command. */
+  StoreService.Options serviceOptions() {
+    return new StoreService.Options(storePath().toAbsolutePath().normalize(), maxSize(),
+        digestFunction());
+  }
+
+  /**
+   * When a store service runs this command for a client and cannot (the command names another
+   * store or other global options): declines it, so the client runs it, and returns true.
+   */
+  boolean declinedByService() {
+    java.util.Optional<StoreService.Client> service = invocation.storeService();
+    if (service.isEmpty()) {
+      return false;
+    }
+    java.util.Optional<String> why = serviceOptions().mismatch(service.get().service().options());
+    why.ifPresent(service.get()::decline);
+    return why.isPresent();
   }
 
   /** Rejects {@code --remote} for commands that only make sense on the local store. */

@@ -22,7 +22,8 @@ import picocli.CommandLine.ParentCommand;
       "Write a stored tree out as files.",
       "DIR must not exist or be an empty directory. Files get mode 0755 (executable) or 0644;"
           + " symlinks and empty directories are recreated. Shows a progress bar when run on a"
-          + " terminal."
+          + " terminal.",
+      "Run by ./cairn, it leaves a store service in the background, as 'cairn import' does."
     })
 final class ExportCommand implements Callable<Integer> {
 
@@ -40,11 +41,16 @@ final class ExportCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws IOException {
+    if (cairn.declinedByService()) {
+      return 0;
+    }
+    Path dir = cairn.invocation().resolve(this.dir);
     try (BlobStore store = cairn.openBlobStore()) {
       int parallelism = Math.max(4, 2 * Runtime.getRuntime().availableProcessors());
       new TreeExporter(store, parallelism, TerminalProgress.forInvocation(cairn.invocation()))
           .export(root, dir);
     }
+    ServiceCommand.startInBackground(cairn); // the next import or export: no JVM start
     return 0;
   }
 }

@@ -26,7 +26,11 @@ import picocli.CommandLine.ParentCommand;
           + " are refused. Shows a progress bar when run on a terminal.",
       "Files unchanged since the last import of the same directory (same inode, size, mtime and"
           + " ctime) are not read again: their digests are kept per directory in the store's"
-          + " digests/ folder. --rehash reads every file."
+          + " digests/ folder. --rehash reads every file.",
+      "Run by ./cairn, it leaves a store service in the background (for "
+          + StoreService.LINGER_ENV + ", default 5 minutes once idle) that runs the next"
+          + " import, export and mount of this store without starting a JVM; "
+          + ServiceCommand.SERVICE_ENV + "=off turns that off."
     })
 final class ImportCommand implements Callable<Integer> {
 
@@ -51,7 +55,11 @@ final class ImportCommand implements Callable<Integer> {
   @Override
   public Integer call() throws IOException {
     Invocation io = cairn.invocation();
+    if (cairn.declinedByService()) {
+      return 0;
+    }
     long start = System.nanoTime();
+    Path dir = io.resolve(this.dir);
     MerkleTreeBuilder.Result result;
     Path cacheDir = cairn.storePath().resolve("digests");
     DigestCache cache = rehash
@@ -83,6 +91,8 @@ final class ImportCommand implements Callable<Integer> {
     } else {
       io.out().println(result.root());
     }
+    io.out().flush();
+    ServiceCommand.startInBackground(cairn); // the next import or export: no JVM start
     return 0;
   }
 }

@@ -33,7 +33,9 @@ public final class Invocation {
   private final BooleanSupplier interactive;
   private final boolean colors;
   private final Path cwd; // null: this process's own working directory
-  private final MountService.Client mountService; // null unless a mount service runs this command
+  private final StoreService.Client storeService; // null unless a store service runs this command
+  private final PrintStream progress; // where progress bars go: stderr, or a service's client
+  private final int progressColumns; // the bar's width; 0: ask the terminal
   private Boolean interactiveAnswer;
 
   /**
@@ -44,17 +46,21 @@ public final class Invocation {
    */
   public Invocation(
       OutputStream stdout, PrintStream stderr, Map<String, String> env, boolean interactive) {
-    this(stdout, stderr, env, () -> interactive, false, null, null);
+    this(stdout, stderr, env, () -> interactive, false, null, null, stderr, 0);
   }
 
   /**
-   * A command line a client sent to the {@link MountService}: run in the service's process, but
+   * A command line a client sent to the {@link StoreService}: run in the service's process, but
    * with the client's working directory and environment, and its output captured for the reply.
+   *
+   * @param progress where progress bars go while the command runs, if the client's stdout and
+   *     stderr are terminals {@code progressColumns} wide; null when they are not
    */
   Invocation(OutputStream stdout, PrintStream stderr, Map<String, String> env, Path cwd,
-      MountService.Client mountService) {
-    this(stdout, stderr, env, () -> false, false, Objects.requireNonNull(cwd, "cwd"),
-        Objects.requireNonNull(mountService, "mountService"));
+      StoreService.Client storeService, PrintStream progress, int progressColumns) {
+    this(stdout, stderr, env, () -> progress != null, false, Objects.requireNonNull(cwd, "cwd"),
+        Objects.requireNonNull(storeService, "storeService"),
+        progress == null ? stderr : progress, progressColumns);
     if (!cwd.isAbsolute()) {
       throw new IllegalArgumentException("working directory " + cwd + " is not absolute");
     }
@@ -62,7 +68,8 @@ public final class Invocation {
 
   private Invocation(
       OutputStream stdout, PrintStream stderr, Map<String, String> env,
-      BooleanSupplier interactive, boolean colors, Path cwd, MountService.Client mountService) {
+      BooleanSupplier interactive, boolean colors, Path cwd, StoreService.Client storeService,
+      PrintStream progress, int progressColumns) {
     this.stdout = new StdoutStream(Objects.requireNonNull(stdout, "stdout"));
     this.out = new PrintWriter(new OutputStreamWriter(this.stdout, StandardCharsets.UTF_8), false);
     this.errStream = Objects.requireNonNull(stderr, "stderr");
@@ -71,7 +78,9 @@ public final class Invocation {
     this.interactive = Objects.requireNonNull(interactive, "interactive");
     this.colors = colors;
     this.cwd = cwd;
-    this.mountService = mountService;
+    this.storeService = storeService;
+    this.progress = Objects.requireNonNull(progress, "progress");
+    this.progressColumns = progressColumns;
   }
 
   /**
@@ -83,21 +92,21 @@ public final class Invocation {
     boolean colors = !env.containsKey("NO_COLOR") && isTerminal(1).orElse(false);
     return new Invocation(
         new FileOutputStream(FileDescriptor.out), System.err, env,
-        Invocation::stdoutAndStderrAreTerminals, colors, null, null);
+        Invocation::stdoutAndStderrAreTerminals, colors, null, null, System.err, 0);
   }
 
   /**
    * A path from the command line as the caller meant it: a relative one is relative to the
-   * caller's working directory, which is not this process's when a mount service runs the
+   * caller's working directory, which is not this process's when a store service runs the
    * command for a client. Unchanged when the caller is this process.
    */
   public Path resolve(Path path) {
     return cwd == null ? path : cwd.resolve(path);
   }
 
-  /** The mount service running this command for a client, if one is. */
-  java.util.Optional<MountService.Client> mountService() {
-    return java.util.Optional.ofNullable(mountService);
+  /** The store service running this command for a client, if one is. */
+  java.util.Optional<StoreService.Client> storeService() {
+    return java.util.Optional.ofNullable(storeService);
   }
 
   /** Raw standard output, for blob bytes. Flush {@link #out()} before writing here. */
@@ -117,6 +126,16 @@ public final class Invocation {
   /** Standard error as a stream, for the progress bar library. */
   public PrintStream errStream() {
     return errStream;
+  }
+
+  /** Where progress bars go: standard error, or the terminal of the client a service runs for. */
+  PrintStream progressStream() {
+    return progress;
+  }
+
+  /** How wide progress bars are: 0 asks the terminal (this process's own). */
+  int progressColumns() {
+    return progressColumns;
   }
 
   public Map<String, String> env() {

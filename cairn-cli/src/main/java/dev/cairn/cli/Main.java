@@ -36,6 +36,7 @@ public final class Main {
     SUBCOMMANDS.put("mount", MountCommand::new);
     SUBCOMMANDS.put("umount", UmountCommand::new);
     SUBCOMMANDS.put("capture", CaptureCommand::new);
+    SUBCOMMANDS.put("service", ServiceCommand::new);
   }
 
   /** Global options that take a value as the next argument. */

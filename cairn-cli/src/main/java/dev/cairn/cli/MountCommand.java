@@ -48,10 +48,10 @@ import picocli.CommandLine.Spec;
           + " with --remote, blobs missing locally are fetched on first use and verified.",
       "Returns once the mount is ready; the daemon serving it logs to"
           + " $XDG_STATE_HOME/cairn/mount<MOUNTPOINT, / as _>.log. Unmount with 'cairn umount MOUNTPOINT'.",
-      "That daemon is also the store's mount service: later mounts of the same store (same"
-          + " --store, --max-size, --digest-function) run in it, with no new JVM; once it has no"
-          + " mount left it lingers $CAIRN_MOUNT_LINGER (default 5m; e.g. 0, 30s, 1h) and exits."
-          + " <store>/mount-service names it; SIGTERM to its pid unmounts its mounts and stops it."
+      "That daemon is also the store's service: later mounts, imports and exports of the same"
+          + " store (same --store, --max-size, --digest-function) run in it, with no new JVM; once"
+          + " it has no mount left it lingers $CAIRN_SERVICE_LINGER (default 5m; e.g. 0, 30s, 1h) and exits."
+          + " <store>/service names it; SIGTERM to its pid unmounts its mounts and stops it."
     })
 final class MountCommand implements Callable<Integer> {
 
@@ -85,7 +85,7 @@ final class MountCommand implements Callable<Integer> {
 
   @Option(names = "--capture-on-unmount",
       description = "Print the tree's final root digest when unmounted (on stdout with"
-          + " --foreground, else in the log of the daemon or mount service serving it).")
+          + " --foreground, else in the log of the daemon or store service serving it).")
   private boolean captureOnUnmount;
 
   @Option(names = "--flush", paramLabel = "POLICY",
@@ -138,11 +138,11 @@ final class MountCommand implements Callable<Integer> {
     mountSpec(parsedRoot != null ? parsedRoot : DigestFunction.SHA256.emptyDigest(),
         Optional.of(UNOPENED));
     Duration linger = linger();
-    Optional<MountService.Client> service = cairn.invocation().mountService();
-    if (service.isPresent()) { // a client's request, run by a mount service
+    Optional<StoreService.Client> service = cairn.invocation().storeService();
+    if (service.isPresent()) { // a client's request, run by a store service
       Optional<String> why = foreground
           ? Optional.of("--foreground serves in the caller's process")
-          : globalOptions().mismatch(service.get().service().options());
+          : cairn.serviceOptions().mismatch(service.get().service().options());
       if (why.isPresent()) {
         service.get().decline(why.get());
         return 0;
@@ -156,11 +156,11 @@ final class MountCommand implements Callable<Integer> {
     }
     LogFormat.install();
     long opening = System.nanoTime();
-    if (daemonChild) { // the daemon: serves this mount, and others as a mount service
+    if (daemonChild) { // the daemon: serves this mount, and others as a store service
       DiskBlobStore local = cairn.openStore();
-      MountService mounts;
+      StoreService mounts;
       try {
-        mounts = MountService.start(local, globalOptions(), linger);
+        mounts = StoreService.start(local, cairn.serviceOptions(), linger);
       } catch (IOException | RuntimeException e) {
         local.close();
         throw e;
@@ -260,17 +260,10 @@ final class MountCommand implements Callable<Integer> {
     }
   }
 
-  /** The global options a mount service must share to host this mount. */
-  private MountService.Options globalOptions() {
-    return new MountService.Options(cairn.storePath().toAbsolutePath().normalize(),
-        cairn.maxSize(), cairn.digestFunction());
-  }
-
-  /** How long a mount service lingers once idle: {@value MountService#LINGER_ENV}. */
+  /** How long a store service lingers once idle: {@value StoreService#LINGER_ENV}. */
   private Duration linger() {
-    String text = cairn.invocation().env().get(MountService.LINGER_ENV);
     try {
-      return text == null ? MountService.DEFAULT_LINGER : MountService.parseLinger(text);
+      return ServiceCommand.linger(cairn.invocation().env());
     } catch (IllegalArgumentException e) {
       throw new ParameterException(spec.commandLine(), e.getMessage());
     }

@@ -32,9 +32,11 @@ final class TerminalProgress implements Progress {
     this.width = width;
   }
 
-  /** A bar on stderr when the invocation is interactive, else {@link Progress#NONE}. */
+  /** A bar on the invocation's terminal when it is interactive, else {@link Progress#NONE}. */
   static Progress forInvocation(Invocation invocation) {
-    return invocation.interactive() ? new TerminalProgress(invocation.errStream()) : Progress.NONE;
+    return invocation.interactive()
+        ? new TerminalProgress(invocation.progressStream(), invocation.progressColumns())
+        : Progress.NONE;
   }
 
   @Override

@@ -14,18 +14,21 @@ import java.util.Map;
 import java.util.Objects;
 
 /**
- * One {@code cairn mount} command line sent to the {@link MountService}, and the framing of its
+ * One command line ({@code cairn mount}, {@code import} or {@code export}) sent to the {@link
+ * StoreService}, and the framing of its
  * request and reply. The framing is made for a bash client ({@code printf '%s\0'} to send,
  * {@code read -d ''} to receive): every field is UTF-8 text ended by a NUL byte.
  *
  * <pre>
- * request = "cairn-mount-1" token cwd N env{N} M arg{M}
+ * request = "cairn-service-1" token cwd N env{N} M arg{M}
  *           token: the service's 64 hex digits; cwd: absolute; env: NAME=VALUE;
  *           N, M: decimal counts (the client cannot half-close, so the counts end the request)
- * reply   = proof status stdout stderr
+ * reply   = proof progress* status stdout stderr
  *           proof: the service's second secret from the rendezvous file ("reply="), which only
  *           the service and the file's owner know: a process that took over a dead service's
  *           port cannot answer for it
+ *           progress: "p:" and what the command's progress bar wrote, sent as it runs, only
+ *           to a client that said its terminal's width (StoreService.TERMINAL_ENV)
  *           status: the exit status (0, 1, 2), or "fallback": run the command yourself
  * </pre>
  *
@@ -42,11 +45,13 @@ import java.util.Objects;
  * @param env the client's values of the variables the mount command reads
  * @param args the command line after {@code cairn}
  */
-record MountRequest(String token, String cwd, Map<String, String> env, List<String> args) {
+record ServiceRequest(String token, String cwd, Map<String, String> env, List<String> args) {
 
-  static final String MAGIC = "cairn-mount-1";
+  static final String MAGIC = "cairn-service-1";
   static final int MAX_BYTES = 64 * 1024;
   static final String FALLBACK = "fallback";
+  /** Begins a progress field of the reply; no status begins so. */
+  static final String PROGRESS = "p:";
   /** The client's go-ahead after the reply's first field. */
   static final int GO = 'g';
   private static final int MAX_ENV = 32;
@@ -59,7 +64,7 @@ record MountRequest(String token, String cwd, Map<String, String> env, List<Stri
     }
   }
 
-  MountRequest {
+  ServiceRequest {
     Objects.requireNonNull(token, "token");
     Objects.requireNonNull(cwd, "cwd");
     env = Map.copyOf(env);
@@ -70,7 +75,7 @@ record MountRequest(String token, String cwd, Map<String, String> env, List<Stri
    * Reads one request, failing on anything but a complete one: truncated, too large, not UTF-8,
    * a wrong magic or a bad count. The token is not checked here.
    */
-  static MountRequest read(InputStream in) throws IOException {
+  static ServiceRequest read(InputStream in) throws IOException {
     Fields fields = new Fields(in);
     String magic = fields.next("magic");
     if (!magic.equals(MAGIC)) {
@@ -95,7 +100,7 @@ record MountRequest(String token, String cwd, Map<String, String> env, List<Stri
     for (int i = 0; i < argCount; i++) {
       args.add(fields.next("argument"));
     }
-    return new MountRequest(token, cwd, env, args);
+    return new ServiceRequest(token, cwd, env, args);
   }
 
   /** The request as a client sends it. */
@@ -123,6 +128,19 @@ record MountRequest(String token, String cwd, Map<String, String> env, List<Stri
   static byte[] replyHead(String proof) {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     field(out, proof);
+    return out.toByteArray();
+  }
+
+  /** A progress field: what a progress bar wrote, NUL bytes dropped. */
+  static byte[] progressField(byte[] b, int off, int len) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream(len + 3);
+    out.writeBytes(PROGRESS.getBytes(StandardCharsets.US_ASCII));
+    for (int i = off; i < off + len; i++) {
+      if (b[i] != 0) {
+        out.write(b[i]);
+      }
+    }
+    out.write(0);
     return out.toByteArray();
   }
 

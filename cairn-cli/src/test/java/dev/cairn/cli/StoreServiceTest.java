@@ -28,27 +28,27 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The mount service's rendezvous and request handling over a real socket, for requests that do
- * not mount (those are {@code MountServiceIT}'s): the file, the token, and what it declines.
+ * The store service's rendezvous and request handling over a real socket, for requests that do
+ * not mount (those are {@code StoreServiceIT}'s): the file, the token, and what it declines.
  */
-class MountServiceTest {
+class StoreServiceTest {
 
   private static final String DIGEST =
       "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855/0";
 
   @TempDir Path tmp;
   private Path store;
-  private MountService service;
+  private StoreService service;
   private Map<String, String> file;
 
   @BeforeEach
   void start() throws IOException {
     store = tmp.resolve("store");
     DiskBlobStore local = DiskBlobStore.open(DiskStoreConfig.at(store));
-    service = MountService.start(local, new MountService.Options(store, OptionalLong.empty(),
+    service = StoreService.start(local, new StoreService.Options(store, OptionalLong.empty(),
         DigestFunction.SHA256), Duration.ZERO);
     file = new LinkedHashMap<>();
-    for (String line : Files.readAllLines(store.resolve(MountService.FILE))) {
+    for (String line : Files.readAllLines(store.resolve(StoreService.FILE))) {
       file.put(line.substring(0, line.indexOf('=')), line.substring(line.indexOf('=') + 1));
     }
     Files.createDirectories(tmp.resolve("mnt"));
@@ -63,7 +63,7 @@ class MountServiceTest {
   @Test
   void rendezvousFile_isTheOwnersOnly_andNamesPortTokenReplyAndPid() throws IOException {
     assertThat(PosixFilePermissions.toString(
-        Files.getPosixFilePermissions(store.resolve(MountService.FILE)))).isEqualTo("rw-------");
+        Files.getPosixFilePermissions(store.resolve(StoreService.FILE)))).isEqualTo("rw-------");
     assertThat(file.keySet()).containsExactly("port", "token", "reply", "pid");
     assertThat(file.get("token")).matches("[0-9a-f]{64}");
     assertThat(file.get("reply")).matches("[0-9a-f]{64}").isNotEqualTo(file.get("token"));
@@ -76,11 +76,11 @@ class MountServiceTest {
   @Test
   void aWrongOrMissingToken_getsTheConnectionClosed_withNoAnswer() throws IOException {
     String wrong = "0".repeat(64);
-    assertThat(send(new MountRequest(wrong, tmp.toString(), Map.of(), List.of("mount", DIGEST,
+    assertThat(send(new ServiceRequest(wrong, tmp.toString(), Map.of(), List.of("mount", DIGEST,
         "mnt")).encode())).isEmpty();
-    assertThat(send(new MountRequest("", tmp.toString(), Map.of(), List.of("mount", DIGEST,
+    assertThat(send(new ServiceRequest("", tmp.toString(), Map.of(), List.of("mount", DIGEST,
         "mnt")).encode())).isEmpty();
-    assertThat(send("cairn-mount-1\0".getBytes(StandardCharsets.US_ASCII))).isEmpty();
+    assertThat(send("cairn-service-1\0".getBytes(StandardCharsets.US_ASCII))).isEmpty();
     // and the service still answers the next one
     assertThat(ask("--store", store.toString(), "mount", "nope", "mnt")).startsWith(
         file.get("reply"), "2");
@@ -90,7 +90,7 @@ class MountServiceTest {
   void aClientThatLeavesBeforeItsGoAhead_getsNothingRun() throws IOException {
     // As a launcher that timed out waiting for the first field does: it mounts by itself, so
     // the service must not run the request too.
-    byte[] reply = send(new MountRequest(file.get("token"), tmp.toString(), Map.of(),
+    byte[] reply = send(new ServiceRequest(file.get("token"), tmp.toString(), Map.of(),
         List.of("--store", store.toString(), "mount", "nope", "mnt")).encode());
     assertThat(new String(reply, StandardCharsets.UTF_8)).isEqualTo(file.get("reply") + "\0");
   }
@@ -101,7 +101,7 @@ class MountServiceTest {
         Integer.parseInt(file.get("port")))) {
       s.setSoTimeout(20_000);
       long start = System.nanoTime();
-      s.getOutputStream().write("cairn-mount-1\0".getBytes(StandardCharsets.US_ASCII));
+      s.getOutputStream().write("cairn-service-1\0".getBytes(StandardCharsets.US_ASCII));
       Thread trickle = Thread.ofVirtual().start(() -> {
         try {
           for (int i = 0; i < 15; i++) { // a byte a second: each read is quick, the whole is not
@@ -154,6 +154,62 @@ class MountServiceTest {
         .isEqualTo(fallback);
     assertThat(ask("--store", store.toString(), "mount", "--help")).isEqualTo(fallback);
     assertThat(ask("--store", store.toString(), "stat")).isEqualTo(fallback);
+    assertThat(ask("--store", other.toString(), "import", "tree")).isEqualTo(fallback);
+    assertThat(ask("--store", store.toString(), "--max-size", "1G", "export", DIGEST, "x"))
+        .isEqualTo(fallback);
+    assertThat(ask("--store", store.toString(), "put", "x")).isEqualTo(fallback);
+    assertThat(ask("--store", store.toString(), "service")).isEqualTo(fallback);
+  }
+
+  @Test
+  void importAndExport_runOnTheServicesStore_withTheClientsRelativePaths() throws IOException {
+    Path tree = Files.createDirectories(tmp.resolve("tree/sub"));
+    Files.writeString(tree.resolve("a.txt"), "alpha\n");
+    Files.writeString(tmp.resolve("tree/b.txt"), "beta\n");
+    String expected = new CliRunner(tmp.resolve("other-store")).ok("import",
+        tmp.resolve("tree").toString()).line();
+
+    // "tree" and "back" are in the client's directory (tmp), not in this process's
+    List<String> imported = ask("--store", "store", "import", "tree");
+    List<String> exported = ask("--store", "store", "export", expected, "back");
+
+    assertThat(imported).containsExactly(file.get("reply"), "0", expected + "\n", "");
+    assertThat(exported).containsExactly(file.get("reply"), "0", "", "");
+    assertThat(tmp.resolve("back/sub/a.txt")).hasContent("alpha");
+    assertThat(tmp.resolve("back/b.txt")).hasContent("beta");
+    assertThat(ask("--store", "store", "import", "--json", "nope").subList(1, 3))
+        .as("the command's own error").containsExactly("1", "");
+  }
+
+  @Test
+  void aClientOnATerminal_getsTheProgressBar_whileTheCommandRuns_thenTheReply()
+      throws IOException {
+    Path tree = Files.createDirectories(tmp.resolve("tree"));
+    for (int i = 0; i < 20; i++) {
+      Files.writeString(tree.resolve("f" + i), "file " + i);
+    }
+    Map<String, String> env = new LinkedHashMap<>(Map.of("HOME", tmp.resolve("home").toString()));
+    List<String> quiet = ask(env, "--store", "store", "import", "tree");
+    env.put(StoreService.TERMINAL_ENV, "100");
+    List<String> watched = ask(env, "--store", "store", "import", "tree");
+
+    assertThat(quiet).hasSize(4).noneMatch(f -> f.startsWith(ServiceRequest.PROGRESS));
+    assertThat(watched.getFirst()).isEqualTo(file.get("reply"));
+    List<String> progress = watched.subList(1, watched.size() - 3);
+    assertThat(progress).isNotEmpty().allMatch(f -> f.startsWith(ServiceRequest.PROGRESS));
+    assertThat(String.join("", progress)).contains("20/20 files");
+    assertThat(watched.subList(watched.size() - 3, watched.size()))
+        .containsExactly("0", quiet.get(2), "");
+  }
+
+  @Test
+  void aTerminalWidth_isTakenOnlyWhenPlausible() {
+    assertThat(StoreService.terminalColumns("120")).isEqualTo(120);
+    assertThat(StoreService.terminalColumns(null)).isZero();
+    assertThat(StoreService.terminalColumns("5")).isZero();
+    assertThat(StoreService.terminalColumns("99999")).isZero();
+    assertThat(StoreService.terminalColumns("-80")).isZero();
+    assertThat(StoreService.terminalColumns("80x")).isZero();
   }
 
   @Test
@@ -161,15 +217,19 @@ class MountServiceTest {
     // linger 0 and nothing mounted: awaitExit returns at once
     assertThat(service.awaitExit()).isZero();
 
-    assertThat(store.resolve(MountService.FILE)).doesNotExist();
+    assertThat(store.resolve(StoreService.FILE)).doesNotExist();
     assertThatThrownBy(() -> new Socket(InetAddress.getLoopbackAddress(),
         Integer.parseInt(file.get("port")))).isInstanceOf(ConnectException.class);
   }
 
   /** Sends a request with the right token; the reply's fields. */
   private List<String> ask(String... args) throws IOException {
-    Map<String, String> env = Map.of("HOME", tmp.resolve("home").toString());
-    byte[] reply = send(withGo(new MountRequest(file.get("token"), tmp.toString(), env,
+    return ask(Map.of("HOME", tmp.resolve("home").toString()), args);
+  }
+
+  /** Sends a request with the right token and this environment; the reply's fields. */
+  private List<String> ask(Map<String, String> env, String... args) throws IOException {
+    byte[] reply = send(withGo(new ServiceRequest(file.get("token"), tmp.toString(), env,
         List.of(args)).encode()));
     List<String> fields = new ArrayList<>();
     int start = 0;
@@ -186,7 +246,7 @@ class MountServiceTest {
   /** The request and the client's go-ahead, sent at once (the service reads them in order). */
   static byte[] withGo(byte[] request) {
     byte[] both = java.util.Arrays.copyOf(request, request.length + 1);
-    both[request.length] = (byte) MountRequest.GO;
+    both[request.length] = (byte) ServiceRequest.GO;
     return both;
   }
 

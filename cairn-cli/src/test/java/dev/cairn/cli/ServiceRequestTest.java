@@ -11,12 +11,12 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
-class MountRequestTest {
+class ServiceRequestTest {
 
   private static final String TOKEN = "ab".repeat(32);
 
-  private static MountRequest read(byte[] bytes) throws IOException {
-    return MountRequest.read(new ByteArrayInputStream(bytes));
+  private static ServiceRequest read(byte[] bytes) throws IOException {
+    return ServiceRequest.read(new ByteArrayInputStream(bytes));
   }
 
   private static byte[] fields(String... fields) {
@@ -29,7 +29,7 @@ class MountRequestTest {
 
   @Test
   void read_returnsWhatEncodeWrote_includingEmptyAndNonAsciiFields() throws IOException {
-    MountRequest request = new MountRequest(TOKEN, "/home/ä b",
+    ServiceRequest request = new ServiceRequest(TOKEN, "/home/ä b",
         Map.of("HOME", "/home/ä b", "XDG_CACHE_HOME", ""),
         List.of("--store", "s", "mount", "", "mnt 😀/x"));
 
@@ -38,8 +38,8 @@ class MountRequestTest {
 
   @Test
   void read_acceptsWhatTheLaunchersPrintfSends() throws IOException {
-    // printf '%s\0' cairn-mount-1 "$token" "$PWD" "${#env[@]}" "${env[@]}" "$#" "$@"
-    MountRequest r = read(fields("cairn-mount-1", TOKEN, "/w", "1", "HOME=/h", "3", "mount", "d",
+    // printf '%s\0' cairn-service-1 "$token" "$PWD" "${#env[@]}" "${env[@]}" "$#" "$@"
+    ServiceRequest r = read(fields("cairn-service-1", TOKEN, "/w", "1", "HOME=/h", "3", "mount", "d",
         "m"));
 
     assertThat(r.cwd()).isEqualTo("/w");
@@ -49,33 +49,33 @@ class MountRequestTest {
 
   @Test
   void read_rejectsEveryTruncation() {
-    byte[] whole = new MountRequest(TOKEN, "/w", Map.of("HOME", "/h"), List.of("mount", "d", "m"))
+    byte[] whole = new ServiceRequest(TOKEN, "/w", Map.of("HOME", "/h"), List.of("mount", "d", "m"))
         .encode();
     for (int n = 0; n < whole.length; n++) {
       byte[] prefix = Arrays.copyOf(whole, n);
       assertThatThrownBy(() -> read(prefix)).as("first %d bytes", n)
-          .isInstanceOf(MountRequest.MalformedException.class)
+          .isInstanceOf(ServiceRequest.MalformedException.class)
           .hasMessageContaining("truncated");
     }
   }
 
   @Test
   void read_rejectsARequestOverTheLimit_withoutReadingItAll() {
-    String big = "x".repeat(MountRequest.MAX_BYTES);
-    byte[] bytes = new MountRequest(TOKEN, "/w", Map.of(), List.of("mount", big)).encode();
+    String big = "x".repeat(ServiceRequest.MAX_BYTES);
+    byte[] bytes = new ServiceRequest(TOKEN, "/w", Map.of(), List.of("mount", big)).encode();
 
     assertThatThrownBy(() -> read(bytes))
-        .isInstanceOf(MountRequest.MalformedException.class)
+        .isInstanceOf(ServiceRequest.MalformedException.class)
         .hasMessageContaining("larger than 65536 bytes");
   }
 
   @Test
   void read_rejectsAMissingToken_asABadCount() {
     // the token left out: the cwd takes its place, and "1" is read as the cwd
-    byte[] bytes = fields("cairn-mount-1", "/w", "1", "HOME=/h", "1", "mount");
+    byte[] bytes = fields("cairn-service-1", "/w", "1", "HOME=/h", "1", "mount");
 
     assertThatThrownBy(() -> read(bytes))
-        .isInstanceOf(MountRequest.MalformedException.class)
+        .isInstanceOf(ServiceRequest.MalformedException.class)
         .hasMessageContaining("environment count 'HOME=/h' is not a number");
   }
 
@@ -83,20 +83,20 @@ class MountRequestTest {
   void read_rejectsOtherProtocols_badCounts_badEnvironmentEntries_andNonUtf8() {
     assertThatThrownBy(() -> read("GET / HTTP/1.1\r\n\r\n\0".getBytes(StandardCharsets.US_ASCII)))
         .hasMessageContaining("not a cairn mount request");
-    assertThatThrownBy(() -> read(fields("cairn-mount-1", TOKEN, "/w", "-1")))
+    assertThatThrownBy(() -> read(fields("cairn-service-1", TOKEN, "/w", "-1")))
         .hasMessageContaining("environment count '-1'");
-    assertThatThrownBy(() -> read(fields("cairn-mount-1", TOKEN, "/w", "0", "99999")))
+    assertThatThrownBy(() -> read(fields("cairn-service-1", TOKEN, "/w", "0", "99999")))
         .hasMessageContaining("argument count '99999'");
-    assertThatThrownBy(() -> read(fields("cairn-mount-1", TOKEN, "/w", "1", "=x", "0")))
+    assertThatThrownBy(() -> read(fields("cairn-service-1", TOKEN, "/w", "1", "=x", "0")))
         .hasMessageContaining("is not NAME=VALUE");
-    byte[] latin1 = fields("cairn-mount-1", TOKEN, "/w", "0", "1", "x");
+    byte[] latin1 = fields("cairn-service-1", TOKEN, "/w", "0", "1", "x");
     latin1[latin1.length - 2] = (byte) 0xe9;
     assertThatThrownBy(() -> read(latin1)).hasMessageContaining("not UTF-8");
   }
 
   @Test
   void reply_isFourNulEndedFields_withNulsDropped() {
-    byte[] reply = MountRequest.reply("p".repeat(64), "2", "out\n", "err\0or\n");
+    byte[] reply = ServiceRequest.reply("p".repeat(64), "2", "out\n", "err\0or\n");
 
     assertThat(new String(reply, StandardCharsets.UTF_8))
         .isEqualTo("p".repeat(64) + "\u00002\u0000out\n\u0000error\n\u0000");
@@ -104,14 +104,14 @@ class MountRequestTest {
 
   @Test
   void parseLinger_takesSecondsOrAUnit_andRejectsTheRest() {
-    assertThat(MountService.parseLinger("0")).isZero();
-    assertThat(MountService.parseLinger("90")).hasSeconds(90);
-    assertThat(MountService.parseLinger("500ms")).hasMillis(500);
-    assertThat(MountService.parseLinger("5m")).hasMinutes(5);
-    assertThat(MountService.parseLinger("2h")).hasHours(2);
-    assertThatThrownBy(() -> MountService.parseLinger("soon"))
-        .hasMessageContaining("CAIRN_MOUNT_LINGER");
-    assertThatThrownBy(() -> MountService.parseLinger("-1s"))
+    assertThat(StoreService.parseLinger("0")).isZero();
+    assertThat(StoreService.parseLinger("90")).hasSeconds(90);
+    assertThat(StoreService.parseLinger("500ms")).hasMillis(500);
+    assertThat(StoreService.parseLinger("5m")).hasMinutes(5);
+    assertThat(StoreService.parseLinger("2h")).hasHours(2);
+    assertThatThrownBy(() -> StoreService.parseLinger("soon"))
+        .hasMessageContaining("CAIRN_SERVICE_LINGER");
+    assertThatThrownBy(() -> StoreService.parseLinger("-1s"))
         .hasMessageContaining("got '-1s'");
   }
 }

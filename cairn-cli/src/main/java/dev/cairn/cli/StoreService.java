@@ -36,31 +36,44 @@ import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
- * The daemon of a non-foreground {@code cairn mount}, serving further mounts of the same store in
- * its process: a mount then costs no JVM start, neither for a daemon nor (through the {@code
- * ./cairn} launcher, which speaks the protocol in bash) for the client. All mounts share the one
- * open {@link DiskBlobStore}; each keeps its own {@link CairnMount}, remote, refs and threads.
+ * The store service: a process that keeps a store open and runs {@code cairn mount}, {@code
+ * import} and {@code export} command lines for clients, so that such a command costs no JVM start
+ * (the {@code ./cairn} launcher speaks the protocol in bash) and runs on code the JIT already
+ * compiled. It is the daemon of the first non-foreground {@code cairn mount} of a store, or one
+ * that {@code cairn import} or {@code export} started in the background ({@link ServiceCommand}).
+ * All commands share the one open {@link DiskBlobStore}; each mount keeps its own {@link
+ * CairnMount}, remote, refs and threads.
  *
- * <p>Clients find it through {@code <store>/mount-service} (mode 0600, replaced atomically):
+ * <p>Clients find it through {@code <store>/service} (mode 0600, replaced atomically):
  * {@code port=}, {@code token=} (256 random bits, hex) and {@code pid=} lines. It listens on
  * 127.0.0.1 only; a request without the token is logged and dropped. Requests are command lines
- * ({@link MountRequest}) run by the same picocli code as {@code cairn mount}, in the client's
- * working directory and environment. What the service cannot host (another store or global
- * options, {@code --foreground}, another subcommand, a jar rebuilt since it started) is answered
- * "fallback", and the client starts its own daemon as before.
+ * ({@link ServiceRequest}) run by the same picocli code as in a process of their own, in the
+ * client's working directory and environment. What the service cannot host (another store or
+ * global options, {@code --foreground}, another subcommand, a jar rebuilt since it started) is
+ * answered "fallback", and the client runs the command itself. A client whose stdout and stderr
+ * are terminals says how wide ({@value #TERMINAL_ENV}); its progress bar is then sent while the
+ * command runs.
  *
- * <p>Once its last mount is gone the service lingers ({@value #LINGER_ENV}, default 5 minutes) so
- * that mounting again soon is fast, then exits and removes the file; SIGTERM unmounts every mount
- * first. Thread-safe: requests run on virtual threads; the state is guarded by {@code this}.
+ * <p>Once its last mount and request are gone the service lingers ({@value #LINGER_ENV}, default
+ * 5 minutes) so that the next command is fast, then exits and removes the file; SIGTERM unmounts
+ * every mount first. Thread-safe: requests run on virtual threads; the state is guarded by {@code
+ * this}.
  */
-final class MountService {
+final class StoreService {
 
-  static final String FILE = "mount-service";
-  static final String LINGER_ENV = "CAIRN_MOUNT_LINGER";
+  static final String FILE = "service";
+  static final String LINGER_ENV = "CAIRN_SERVICE_LINGER";
   static final Duration DEFAULT_LINGER = Duration.ofMinutes(5);
-  /** What a request may set of the environment: the variables {@code cairn mount} reads. */
+  /**
+   * Sent by a client whose stdout and stderr are terminals: their width in columns. The command's
+   * progress bar is then sent while it runs (as {@link ServiceRequest#PROGRESS} fields).
+   */
+  static final String TERMINAL_ENV = "CAIRN_TERMINAL";
+  /** What a request may set of the environment: the variables the hosted commands read. */
   static final Set<String> ENV_NAMES =
-      Set.of("HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME", "CAIRN_DEBUG");
+      Set.of("HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME", "CAIRN_DEBUG", TERMINAL_ENV);
+  /** The commands a service runs; it answers any other "fallback". */
+  static final Set<String> HOSTED = Set.of("mount", "import", "export");
   private static final int READ_TIMEOUT_MILLIS = 5_000;
   private static final int MAX_CONNECTIONS = 8;
 
@@ -98,15 +111,20 @@ final class MountService {
 
   /** The service as one request sees it: hosts its mount, or declines it. Not thread-safe. */
   static final class Client {
-    private final MountService service;
+    private final StoreService service;
     private String declined;
 
-    private Client(MountService service) {
+    private Client(StoreService service) {
       this.service = service;
     }
 
-    MountService service() {
+    StoreService service() {
       return service;
+    }
+
+    /** The service's store, shared by every command it runs; never closed by one. */
+    DiskBlobStore store() {
+      return service.local;
     }
 
     /** Makes the reply "fallback": the client runs the command itself. */
@@ -130,7 +148,7 @@ final class MountService {
   private long idleSince; // guarded by this: System.nanoTime() when the last mount/request ended
   private boolean stopping; // guarded by this
 
-  private MountService(DiskBlobStore local, Options options, Duration linger, ServerSocket socket,
+  private StoreService(DiskBlobStore local, Options options, Duration linger, ServerSocket socket,
       String token, Path file, Optional<JarStamp> jar) {
     this.local = local;
     this.options = options;
@@ -146,16 +164,16 @@ final class MountService {
    * Starts serving requests for {@code local} (which the service now owns and closes at exit)
    * and publishes the rendezvous file.
    */
-  static MountService start(DiskBlobStore local, Options options, Duration linger)
+  static StoreService start(DiskBlobStore local, Options options, Duration linger)
       throws IOException {
     ServerSocket socket = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
     try {
       String token = secret();
-      MountService service = new MountService(local, options, linger, socket, token,
-          options.store().resolve(FILE), JarStamp.of(MountService.class));
+      StoreService service = new StoreService(local, options, linger, socket, token,
+          options.store().resolve(FILE), JarStamp.of(StoreService.class));
       service.publish();
-      Thread.ofPlatform().daemon(true).name("mount-service").start(service::acceptLoop);
-      LOG.log(Level.INFO, "mount service for " + options.store() + " on 127.0.0.1:"
+      Thread.ofPlatform().daemon(true).name("store-service").start(service::acceptLoop);
+      LOG.log(Level.INFO, "store service for " + options.store() + " on 127.0.0.1:"
           + socket.getLocalPort() + ", lingering " + linger.toSeconds() + " s once idle");
       return service;
     } catch (IOException | RuntimeException e) {
@@ -189,7 +207,7 @@ final class MountService {
     }
     if (late) {
       end(served);
-      throw new IOException("the mount service stopped while mounting " + mountpoint
+      throw new IOException("the store service stopped while mounting " + mountpoint
           + "; mount again");
     }
     Thread.ofPlatform().daemon(true).name("unmount-watch").start(() -> {
@@ -223,14 +241,14 @@ final class MountService {
       while (true) {
         boolean idle = mounts.isEmpty() && requests == 0;
         if (idle && stopping) {
-          LOG.log(Level.INFO, "mount service stopped: exiting");
+          LOG.log(Level.INFO, "store service stopped: exiting");
           break;
         }
         if (idle) {
           long left = idleSince + linger.toNanos() - System.nanoTime();
           if (left <= 0) {
             stopping = true;
-            LOG.log(Level.INFO, "mount service idle for " + linger.toSeconds() + " s: exiting");
+            LOG.log(Level.INFO, "store service idle for " + linger.toSeconds() + " s: exiting");
             break;
           }
           wait(Math.max(1, left / 1_000_000));
@@ -242,7 +260,7 @@ final class MountService {
     try {
       socket.close();
     } catch (IOException e) {
-      LOG.log(Level.WARNING, "closing the mount service socket: " + e.getMessage());
+      LOG.log(Level.WARNING, "closing the store service socket: " + e.getMessage());
     }
     unpublish();
     try {
@@ -301,18 +319,18 @@ final class MountService {
         connection = socket.accept();
       } catch (IOException e) {
         if (!socket.isClosed()) {
-          LOG.log(Level.WARNING, "mount service: accept failed: " + e.getMessage());
+          LOG.log(Level.WARNING, "store service: accept failed: " + e.getMessage());
           pause(); // e.g. out of file descriptors: do not spin on a failure that persists
         }
         continue;
       }
       if (!connections.tryAcquire()) {
-        LOG.log(Level.WARNING, "mount service: more than " + MAX_CONNECTIONS
+        LOG.log(Level.WARNING, "store service: more than " + MAX_CONNECTIONS
             + " connections at once; closing one from port " + connection.getPort());
         closeQuietly(connection);
         continue;
       }
-      Thread.ofVirtual().name("mount-request").start(() -> {
+      Thread.ofVirtual().name("service-request").start(() -> {
         try {
           handle(connection);
         } finally {
@@ -332,24 +350,24 @@ final class MountService {
 
   private void handle(Socket connection) {
     try (connection) {
-      MountRequest request;
+      ServiceRequest request;
       DeadlineInput deadline = new DeadlineInput(connection);
       InputStream in = new BufferedInputStream(deadline);
       try {
-        request = MountRequest.read(in);
-      } catch (MountRequest.MalformedException | SocketTimeoutException e) {
-        LOG.log(Level.WARNING, "mount service: dropped a request from port "
+        request = ServiceRequest.read(in);
+      } catch (ServiceRequest.MalformedException | SocketTimeoutException e) {
+        LOG.log(Level.WARNING, "store service: dropped a request from port "
             + connection.getPort() + ": " + e.getMessage());
         return;
       }
       if (!MessageDigest.isEqual(token.getBytes(StandardCharsets.US_ASCII),
           request.token().getBytes(StandardCharsets.UTF_8))) {
-        LOG.log(Level.WARNING, "mount service: dropped a request from port "
+        LOG.log(Level.WARNING, "store service: dropped a request from port "
             + connection.getPort() + " with a wrong token");
         return;
       }
       OutputStream out = connection.getOutputStream();
-      out.write(MountRequest.replyHead(proof)); // a live service: the client now waits for the rest
+      out.write(ServiceRequest.replyHead(proof)); // a live service: the client now waits for the rest
       out.flush();
       deadline.restart();
       int go;
@@ -358,15 +376,15 @@ final class MountService {
       } catch (SocketTimeoutException e) {
         go = -1;
       }
-      if (go != MountRequest.GO) { // the client gave up (and mounts by itself): do nothing
-        LOG.log(Level.WARNING, "mount service: a client from port " + connection.getPort()
+      if (go != ServiceRequest.GO) { // the client gave up (and mounts by itself): do nothing
+        LOG.log(Level.WARNING, "store service: a client from port " + connection.getPort()
             + " left before its go-ahead; its request was not run");
         return;
       }
-      out.write(answer(request));
+      out.write(answer(request, out));
       out.flush();
     } catch (IOException e) {
-      LOG.log(Level.WARNING, "mount service: request failed: " + e.getMessage());
+      LOG.log(Level.WARNING, "store service: request failed: " + e.getMessage());
     }
   }
 
@@ -400,8 +418,11 @@ final class MountService {
     }
   }
 
-  /** Runs an authenticated request; the reply's bytes after its first field. */
-  byte[] answer(MountRequest request) {
+  /**
+   * Runs an authenticated request; the reply's bytes after its first field. Progress fields, if
+   * the client asked for them, go to {@code live} while the command runs.
+   */
+  byte[] answer(ServiceRequest request, OutputStream live) {
     synchronized (this) {
       if (stopping) {
         return fallback("the service is exiting");
@@ -413,8 +434,8 @@ final class MountService {
         return fallback("the service's jar " + jar.get().path() + " changed since it started");
       }
       String[] args = request.args().toArray(String[]::new);
-      if (!"mount".equals(Main.subcommandName(args))) {
-        return fallback("not a mount command");
+      if (!HOSTED.contains(Main.subcommandName(args))) {
+        return fallback("not a command the service runs");
       }
       for (String arg : args) {
         if (List.of("-h", "--help", "-V", "--version").contains(arg)) {
@@ -434,19 +455,27 @@ final class MountService {
       Client client = new Client(this);
       ByteArrayOutputStream out = new ByteArrayOutputStream();
       ByteArrayOutputStream err = new ByteArrayOutputStream();
+      int columns = terminalColumns(env.get(TERMINAL_ENV));
+      ProgressFields progress = columns > 0 ? new ProgressFields(live) : null;
       int status;
       try (PrintStream errStream = new PrintStream(err, true, StandardCharsets.UTF_8)) {
-        status = Main.run(new Invocation(out, errStream, env, cwd, client), args);
+        status = Main.run(new Invocation(out, errStream, env, cwd, client,
+            progress == null ? null : new PrintStream(progress, true, StandardCharsets.UTF_8),
+            columns), args);
+      } finally {
+        if (progress != null) {
+          progress.close(); // nothing more may come between the progress and the reply's end
+        }
       }
       if (client.declined != null) {
         return fallback(client.declined);
       }
-      LOG.log(Level.INFO, "mount service: 'cairn " + String.join(" ", args).replaceAll(
+      LOG.log(Level.INFO, "store service: 'cairn " + String.join(" ", args).replaceAll(
           "\\p{Cntrl}", "?") + "' in " + cwd + ": exit status " + status);
-      return MountRequest.replyBody(Integer.toString(status), out.toString(StandardCharsets.UTF_8),
+      return ServiceRequest.replyBody(Integer.toString(status), out.toString(StandardCharsets.UTF_8),
           err.toString(StandardCharsets.UTF_8));
     } catch (RuntimeException e) {
-      LOG.log(Level.ERROR, "mount service: request failed", e);
+      LOG.log(Level.ERROR, "store service: request failed", e);
       return fallback("internal error: " + e);
     } finally {
       synchronized (this) {
@@ -459,9 +488,56 @@ final class MountService {
     }
   }
 
+  /** A terminal width from {@value #TERMINAL_ENV}; 0 (no progress) if absent or implausible. */
+  static int terminalColumns(String text) {
+    if (text == null || !text.matches("[0-9]{1,4}")) {
+      return 0;
+    }
+    int columns = Integer.parseInt(text);
+    return columns >= 20 && columns <= 1000 ? columns : 0;
+  }
+
+  /**
+   * Sends what the progress bar writes to the client as it comes, one {@link
+   * ServiceRequest#PROGRESS} field per write. A client that went away only loses the bar (the
+   * command runs on; its reply fails later). Closed before the reply's end is written.
+   */
+  private static final class ProgressFields extends OutputStream {
+    private final OutputStream client;
+    private boolean closed; // guarded by this
+    private boolean failed; // guarded by this
+
+    ProgressFields(OutputStream client) {
+      this.client = client;
+    }
+
+    @Override
+    public void write(int b) throws IOException {
+      write(new byte[] {(byte) b}, 0, 1);
+    }
+
+    @Override
+    public synchronized void write(byte[] b, int off, int len) {
+      if (closed || failed || len == 0) {
+        return;
+      }
+      try {
+        client.write(ServiceRequest.progressField(b, off, len));
+        client.flush();
+      } catch (IOException e) {
+        failed = true;
+      }
+    }
+
+    @Override
+    public synchronized void close() {
+      closed = true;
+    }
+  }
+
   private static byte[] fallback(String reason) {
-    LOG.log(Level.INFO, "mount service: declined a request (" + reason + ")");
-    return MountRequest.replyBody(MountRequest.FALLBACK, "", "");
+    LOG.log(Level.INFO, "store service: declined a request (" + reason + ")");
+    return ServiceRequest.replyBody(ServiceRequest.FALLBACK, "", "");
   }
 
   // ------------------------------------------------------------------ rendezvous file
@@ -481,7 +557,7 @@ final class MountService {
       Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
     } catch (IOException e) {
       Files.deleteIfExists(tmp);
-      throw new IOException("cannot write the mount service file " + file + ": " + e.getMessage(),
+      throw new IOException("cannot write the store service file " + file + ": " + e.getMessage(),
           e);
     }
   }
@@ -495,7 +571,7 @@ final class MountService {
     } catch (NoSuchFileException e) {
       // removed by hand: nothing to do
     } catch (IOException e) {
-      LOG.log(Level.WARNING, "cannot remove the mount service file " + file + ": "
+      LOG.log(Level.WARNING, "cannot remove the store service file " + file + ": "
           + e.getMessage());
     }
   }

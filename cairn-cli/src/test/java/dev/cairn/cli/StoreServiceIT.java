@@ -26,10 +26,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The mount service end to end: real {@code ./cairn} launcher processes, the daemon the first
+ * The store service end to end: real {@code ./cairn} launcher processes, the daemon the first
  * mount starts, mounts hosted by it through the launcher's bash fast path, real FUSE mounts.
  */
-class MountServiceIT {
+class StoreServiceIT {
 
   private static final String ABSENT = "1".repeat(64) + "/10";
 
@@ -82,7 +82,7 @@ class MountServiceIT {
     long pid = Long.parseLong(rendezvous.get("pid"));
     services.add(pid);
     assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(
-        store.resolve(MountService.FILE)))).isEqualTo("rw-------");
+        store.resolve(StoreService.FILE)))).isEqualTo("rw-------");
 
     // relative store and mount point, from the caller's directory
     Run second = launcher(Map.of(), "--store", "store", "mount", digest, "m2");
@@ -91,7 +91,7 @@ class MountServiceIT {
     assertThat(second.stdout()).isEmpty();
     assertThat(Mounter.isMounted(m2)).isTrue();
     assertThat(serviceFile()).isEqualTo(rendezvous);
-    assertThat(serviceLog(m1)).contains("mount service: 'cairn --store store mount " + digest
+    assertThat(serviceLog(m1)).contains("store service: 'cairn --store store mount " + digest
         + " m2' in " + tmp + ": exit status 0", "mounted " + digest + " at " + m2);
     assertThat(logOf(m2)).as("no daemon of its own").doesNotExist();
     Path exported = tmp.resolve("exported");
@@ -119,7 +119,7 @@ class MountServiceIT {
         + ": exit status 1", "mount nope " + m3 + "' in " + tmp + ": exit status 2");
 
     // a request without the token mounts nothing and gets no answer
-    MountRequest forged = new MountRequest("0".repeat(64), tmp.toString(), Map.of(),
+    ServiceRequest forged = new ServiceRequest("0".repeat(64), tmp.toString(), Map.of(),
         List.of("--store", store.toString(), "mount", digest, m3.toString()));
     assertThat(send(Integer.parseInt(rendezvous.get("port")), forged.encode())).isEmpty();
     assertThat(Mounter.isMounted(m3)).isFalse();
@@ -134,9 +134,9 @@ class MountServiceIT {
     assertThat(u1.exitCode()).as(u1.stderr()).isZero();
     assertThat(Mounter.isMounted(m1)).isFalse();
     ProcessHandle.of(pid).ifPresent(p -> p.onExit().orTimeout(30, TimeUnit.SECONDS).join());
-    assertThat(store.resolve(MountService.FILE)).doesNotExist();
+    assertThat(store.resolve(StoreService.FILE)).doesNotExist();
     assertThat(serviceLog(m1)).contains("unmounted " + m2, "unmounted " + m1,
-        "mount service idle for 1 s: exiting");
+        "store service idle for 1 s: exiting");
   }
 
   @Test
@@ -215,7 +215,7 @@ class MountServiceIT {
     try (ServerSocket impostor = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
       Thread answering = Thread.ofVirtual().start(() -> {
         try (var c = impostor.accept()) {
-          c.getOutputStream().write("cairn-mount-1\0000\0\0\0".getBytes(StandardCharsets.UTF_8));
+          c.getOutputStream().write("cairn-service-1\0000\0\0\0".getBytes(StandardCharsets.UTF_8));
           c.getOutputStream().flush();
           c.getInputStream().readNBytes(1); // hold the connection until the client leaves
         } catch (IOException e) {
@@ -279,7 +279,7 @@ class MountServiceIT {
     assertThat(Mounter.isMounted(m3)).isFalse();
     assertThat(Mounter.isMounted(m1)).isTrue();
     assertThat(serviceLog(m2)).contains("unmounted " + m3, "unmounted " + m2,
-        "mount service stopped: exiting");
+        "store service stopped: exiting");
   }
 
   @Test
@@ -294,10 +294,10 @@ class MountServiceIT {
     Files.setLastModifiedTime(jar, java.nio.file.attribute.FileTime.fromMillis(
         System.currentTimeMillis()));
 
-    MountRequest request = new MountRequest(rendezvous.get("token"), tmp.toString(), Map.of(),
+    ServiceRequest request = new ServiceRequest(rendezvous.get("token"), tmp.toString(), Map.of(),
         List.of("--store", store.toString(), "mount", digest, mountPoint("m2").toString()));
     String reply = new String(send(Integer.parseInt(rendezvous.get("port")),
-        MountServiceTest.withGo(request.encode())), StandardCharsets.UTF_8);
+        StoreServiceTest.withGo(request.encode())), StandardCharsets.UTF_8);
 
     assertThat(reply).isEqualTo(rendezvous.get("reply") + "\0fallback\0\0\0");
     assertThat(Mounter.isMounted(tmp.resolve("m2"))).isFalse();
@@ -307,20 +307,70 @@ class MountServiceIT {
   // ------------------------------------------------------------------ helpers
 
 
+  @Test
+  void anImportThroughTheLauncher_leavesAService_thatRunsTheNextImportsAndExports()
+      throws Exception {
+    Map<String, String> env = Map.of(StoreService.LINGER_ENV, "2m");
+    Run first = launcher(env, "--store", "store", "import", "src");
+    assertThat(first.exitCode()).as(first.stderr()).isZero();
+    assertThat(first.stdout()).isEqualTo(digest + "\n");
+    long pid = awaitService();
+    services.add(pid);
+    Path log = home.resolve(".local/state/cairn/service.log");
+
+    Path src = tmp.resolve("src");
+    Files.writeString(src.resolve("sub/new.txt"), "new\n");
+    String expected = new CliRunner(tmp.resolve("direct")).ok("import", src.toString()).line();
+    Run second = launcher(env, "--store", "store", "import", "src");
+    Run export = launcher(env, "--store", "store", "export", expected, "out");
+
+    assertThat(second.exitCode()).as(second.stderr()).isZero();
+    assertThat(second.stdout()).isEqualTo(expected + "\n");
+    assertThat(export.exitCode()).as(export.stderr()).isZero();
+    assertThat(MountCommandIT.describe(tmp.resolve("out"), true))
+        .isEqualTo(MountCommandIT.describe(src, true));
+    assertThat(Files.readString(log)).contains(
+        "store service: 'cairn --store store import src' in " + tmp + ": exit status 0",
+        "store service: 'cairn --store store export " + expected + " out' in " + tmp
+            + ": exit status 0");
+    assertThat(serviceFile().get("pid")).as("the same service").isEqualTo(Long.toString(pid));
+
+    // errors: the same status and message as the command run in its own process
+    Path missing = tmp.resolve("missing");
+    Run absent = launcher(env, "--store", store.toString(), "import", missing.toString());
+    CliRunner.Result absentDirect = cairn.run("import", missing.toString());
+    assertThat(absent.exitCode()).isEqualTo(1).isEqualTo(absentDirect.exitCode());
+    assertThat(absent.stderr()).isEqualTo(absentDirect.stderr()).contains(missing.toString());
+    assertThat(Files.readString(log)).contains("import " + missing + "' in " + tmp
+        + ": exit status 1");
+  }
+
+  /** Waits for the service file a background start writes; its pid. */
+  private long awaitService() throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    while (!ServiceCommand.running(store)) {
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError("no store service for " + store + " after 60 s");
+      }
+      Thread.sleep(50);
+    }
+    return Long.parseLong(serviceFile().get("pid"));
+  }
+
   private Path mountPoint(String name) throws IOException {
     return Files.createDirectories(tmp.resolve(name));
   }
 
   private Map<String, String> serviceFile() throws IOException {
     Map<String, String> fields = new LinkedHashMap<>();
-    for (String line : Files.readAllLines(store.resolve(MountService.FILE))) {
+    for (String line : Files.readAllLines(store.resolve(StoreService.FILE))) {
       fields.put(line.substring(0, line.indexOf('=')), line.substring(line.indexOf('=') + 1));
     }
     return fields;
   }
 
   private void writeServiceFile(int port, long pid) throws IOException {
-    Files.writeString(store.resolve(MountService.FILE), "port=" + port + "\ntoken="
+    Files.writeString(store.resolve(StoreService.FILE), "port=" + port + "\ntoken="
         + "ab".repeat(32) + "\nreply=" + "cd".repeat(32) + "\npid=" + pid + "\n");
   }
 
@@ -359,7 +409,7 @@ class MountServiceIT {
     ProcessBuilder pb = LauncherProcess.command(args).directory(tmp.toFile());
     pb.environment().keySet().removeIf(k -> k.startsWith("XDG_") || k.startsWith("CAIRN_"));
     pb.environment().put("HOME", home.toString());
-    pb.environment().put(MountService.LINGER_ENV, "1s");
+    pb.environment().put(StoreService.LINGER_ENV, "1s");
     pb.environment().putAll(env);
     return LauncherProcess.run(pb);
   }

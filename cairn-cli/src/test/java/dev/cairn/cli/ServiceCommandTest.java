@@ -1,0 +1,93 @@
+package dev.cairn.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.List;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * When {@code cairn import} and {@code export} start a store service in the background: through
+ * the launcher named in their environment (here a script that records how it was called), once
+ * per store, and never when told not to.
+ */
+class ServiceCommandTest {
+
+  @TempDir Path tmp;
+  private Path store;
+  private Path launcher;
+  private Path calls;
+  private Path tree;
+
+  @BeforeEach
+  void setUp() throws IOException {
+    store = tmp.resolve("store");
+    calls = tmp.resolve("calls");
+    launcher = tmp.resolve("fake-cairn");
+    Files.writeString(launcher, "#!/bin/sh\nprintf '%s\\n' \"$PWD\" \"$@\" > "
+        + calls + ".tmp && mv " + calls + ".tmp " + calls + "\n");
+    Files.setPosixFilePermissions(launcher, PosixFilePermissions.fromString("rwx------"));
+    tree = Files.createDirectories(tmp.resolve("tree"));
+    Files.writeString(tree.resolve("a"), "a");
+  }
+
+  private CliRunner cairn() {
+    return new CliRunner(store).env(ServiceCommand.LAUNCHER_ENV, launcher.toString())
+        .env("XDG_STATE_HOME", tmp.resolve("state").toString());
+  }
+
+  @Test
+  void importStartsTheServiceForItsStore_throughTheLauncher() throws Exception {
+    cairn().ok("--max-size", "1G", "import", tree.toString());
+
+    assertThat(awaitCalls()).containsExactly(store.toString(), "--store", store.toString(),
+        "--digest-function", "sha256", "--max-size", Long.toString(1L << 30), "service");
+  }
+
+  @Test
+  void exportStartsItToo() throws Exception {
+    String root = new CliRunner(store).ok("import", tree.toString()).line();
+    cairn().ok("export", root, tmp.resolve("out").toString());
+
+    assertThat(awaitCalls()).endsWith("service");
+  }
+
+  @Test
+  void noServiceIsStarted_whenTurnedOff_forARemote_orWhenOneRuns() throws Exception {
+    cairn().env(ServiceCommand.SERVICE_ENV, "off").ok("import", tree.toString());
+    cairn().env(ServiceCommand.SERVICE_ENV, "0").ok("import", tree.toString());
+    new CliRunner(store).ok("import", tree.toString()); // not run by the launcher
+    Files.writeString(store.resolve(StoreService.FILE), "pid=" + ProcessHandle.current().pid()
+        + "\n");
+    cairn().ok("import", tree.toString());
+    cairn().run("--remote", "grpc://127.0.0.1:1", "import", tree.toString());
+
+    Thread.sleep(2000); // a started launcher would have written by now (it takes milliseconds)
+    assertThat(calls).doesNotExist();
+  }
+
+  @Test
+  void aDeadServicesFile_doesNotCountAsRunning() throws Exception {
+    Process gone = new ProcessBuilder("true").start();
+    gone.waitFor();
+    Files.createDirectories(store);
+    Files.writeString(store.resolve(StoreService.FILE), "pid=" + gone.pid() + "\n");
+
+    cairn().ok("import", tree.toString());
+
+    assertThat(awaitCalls()).endsWith("service");
+  }
+
+  private List<String> awaitCalls() throws Exception {
+    for (int i = 0; i < 200 && !Files.exists(calls); i++) {
+      Thread.sleep(50);
+    }
+    assertThat(calls).as("the launcher was started").exists();
+    return Files.readAllLines(calls);
+  }
+}
