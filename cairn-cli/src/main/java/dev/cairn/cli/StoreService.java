@@ -56,7 +56,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
  *
  * <p>Once its last mount and request are gone the service lingers ({@value #LINGER_ENV}, default
  * 5 minutes) so that the next command is fast, then exits and removes the file; SIGTERM unmounts
- * every mount first. Thread-safe: requests run on virtual threads; the state is guarded by {@code
+ * every mount first. Thread-safe: requests run on threads of their own; the state is guarded by {@code
  * this}.
  */
 final class StoreService {
@@ -330,7 +330,9 @@ final class StoreService {
         closeQuietly(connection);
         continue;
       }
-      Thread.ofVirtual().name("service-request").start(() -> {
+      // A platform thread: the commands do file I/O, which on a virtual thread blocks its carrier
+      // and makes the scheduler add carriers (an import's walk calls lstat 15,000 times).
+      Thread.ofPlatform().daemon(true).name("service-request").start(() -> {
         try {
           handle(connection);
         } finally {

@@ -32,6 +32,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.LongSupplier;
 
 /**
  * Turns a local directory into a Merkle tree in a {@link BlobStore} and returns its root digest.
@@ -105,7 +106,7 @@ public final class MerkleTreeBuilder {
           ? new NotDirectoryException(root.toString())
           : new java.nio.file.NoSuchFileException(root.toString(), null, "no such directory");
     }
-    DirShape shape = walk(root, cache.enabled());
+    DirShape shape = walk(root, cache.enabled() ? cache::now : null);
     Counts counts = new Counts();
     counts.add(shape);
     progress.start("import", counts.files, counts.bytes);
@@ -240,8 +241,12 @@ public final class MerkleTreeBuilder {
     }
   }
 
-  /** A file as the walk saw it; {@code stamp} is null where the platform has no unix stat. */
-  private record FileShape(String name, Path path, boolean executable, long size, FileStamp stamp) {}
+  /**
+   * A file as the walk saw it; {@code stamp} is null where the platform has no unix stat or the
+   * walk took none, else it was taken after {@code stampedAt} (wall clock, milliseconds).
+   */
+  private record FileShape(String name, Path path, boolean executable, long size, FileStamp stamp,
+      long stampedAt) {}
 
   private record LinkShape(String name, String target) {}
 
@@ -261,7 +266,7 @@ public final class MerkleTreeBuilder {
    * Lists and stats the whole tree. One thread: on this 2-core machine a fork/join walk of the
    * 15k-file JDK sources took 127-168 ms against 113-125 ms for one thread.
    */
-  private static DirShape walk(Path dir, boolean stamps) throws IOException {
+  private static DirShape walk(Path dir, LongSupplier stamps) throws IOException {
     List<Path> subdirs = new ArrayList<>();
     DirShape shape = walkOne(dir, subdirs, stamps);
     for (Path sub : subdirs) {
@@ -273,10 +278,13 @@ public final class MerkleTreeBuilder {
 
   /**
    * Lists and stats one directory; its subdirectories go to {@code subdirs}, not yet walked.
-   * Files get a {@link FileStamp} if {@code stamps} (it costs a slower stat call).
+   * Files get a {@link FileStamp} if {@code stamps}, the clock the digest cache reads (a slower
+   * stat call), with the time before the directory's first stat.
    */
-  private static DirShape walkOne(Path dir, List<Path> subdirs, boolean stamps) throws IOException {
+  private static DirShape walkOne(Path dir, List<Path> subdirs, LongSupplier stamps)
+      throws IOException {
     DirShape shape = new DirShape(dir.getFileName() == null ? "" : dir.getFileName().toString());
+    long stampedAt = stamps == null ? 0 : stamps.getAsLong();
     try (DirectoryStream<Path> entries = Files.newDirectoryStream(dir)) {
       for (Path entry : entries) {
         String name = entry.getFileName().toString();
@@ -289,9 +297,10 @@ public final class MerkleTreeBuilder {
         if (name.indexOf('\uFFFD') >= 0 && !entry.equals(dir.resolve(name))) {
           throw new InvalidTreeException(entry + ": name is not valid UTF-8");
         }
-        Entry attrs = lstat(entry, stamps);
+        Entry attrs = lstat(entry, stamps != null);
         if (attrs.regularFile) {
-          shape.files.add(new FileShape(name, entry, attrs.executable, attrs.size, attrs.stamp));
+          shape.files.add(new FileShape(name, entry, attrs.executable, attrs.size, attrs.stamp,
+              stampedAt));
         } else if (attrs.directory) {
           subdirs.add(entry);
         } else if (attrs.symlink) {
@@ -362,15 +371,14 @@ public final class MerkleTreeBuilder {
   }
 
   private Digest hashFile(FileShape file) throws IOException {
-    // The walk's stamp is seconds old on a big tree: the settle rule needs one taken just
-    // before the bytes are read.
-    long stampedAt = cache.now();
-    // Stamped only where the cache could remember it: no two extra stat calls on FUSE or NFS.
-    FileStamp before = cache.remembers(file.stamp, file.path) ? FileStamp.read(file.path) : null;
     Digest digest = hash(file.path);
     filesHashed.incrementAndGet();
-    if (before != null) {
-      cache.record(before, stampedAt, FileStamp.read(file.path), digest, file.path);
+    // The walk's stamp is the "before" of the settle rule: taken before the bytes were read, it
+    // is older than one taken now would be, which only makes the rule stricter (a file changed
+    // within 2 s before the walk is not remembered this time). Stamped again only where the cache
+    // could remember it: no extra stat call on FUSE or NFS.
+    if (cache.remembers(file.stamp, file.path)) {
+      cache.record(file.stamp, file.stampedAt, FileStamp.read(file.path), digest, file.path);
     }
     progress.advance(digest.sizeBytes());
     return digest;

@@ -71,6 +71,34 @@ class DigestCacheTest {
   }
 
   @Test
+  void fileRewrittenBetweenTheWalkAndItsHashing_isNotRememberedWithTheWalksStamp()
+      throws IOException {
+    Path f = tree.resolve("sub/f3");
+    Progress rewriteAfterWalk = new Progress() {
+      @Override
+      public void start(String task, long files, long bytes) {
+        try { // the walk is done, no file is read yet
+          FileTime mtime = Files.getLastModifiedTime(f);
+          Files.writeString(f, "CONTENT 3"); // same length
+          Files.setLastModifiedTime(f, mtime);
+        } catch (IOException e) {
+          throw new java.io.UncheckedIOException(e);
+        }
+      }
+    };
+    DigestCache cache = DigestCache.open(cacheDir, tree, DigestFunction.SHA256, settled);
+    MerkleTreeBuilder.Result first =
+        new MerkleTreeBuilder(store, 2, rewriteAfterWalk, cache).build(tree);
+    cache.save();
+
+    MerkleTreeBuilder.Result again = importWith(settled);
+
+    assertThat(first.root()).isEqualTo(importWithoutCache().root()); // what was read: the new bytes
+    assertThat(again.filesHashed()).as("f3 is read again").isEqualTo(1);
+    assertThat(again.root()).isEqualTo(first.root());
+  }
+
+  @Test
   void replacedFile_isReadAgain() throws IOException {
     importWith(settled);
     Path f = tree.resolve("top");
