@@ -36,7 +36,9 @@ import java.util.Objects;
  * client's go-ahead, one byte {@code g}, and runs the command only after it. A client that timed
  * out waiting for the first field (and now mounts the normal way) closes the connection instead,
  * so the two never both mount. After its go-ahead the client waits as long as the command takes
- * and treats a lost connection as an error, never as a reason to mount itself.
+ * and treats a lost connection as an error, never as a reason to mount itself. It keeps the
+ * connection open both ways until the reply came: an end of its input tells the service that the
+ * client left (Ctrl-C), and the command is interrupted.
  *
  * A request is at most {@link #MAX_BYTES}; fields may not contain NUL (replies drop any).
  *

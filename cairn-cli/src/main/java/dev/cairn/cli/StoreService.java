@@ -383,10 +383,61 @@ final class StoreService {
             + " left before its go-ahead; its request was not run");
         return;
       }
-      out.write(answer(request, out));
+      ClientWatch watch = new ClientWatch(connection, Thread.currentThread());
+      byte[] reply;
+      try {
+        reply = answer(request, out);
+      } finally {
+        watch.commandDone();
+      }
+      out.write(reply);
       out.flush();
     } catch (IOException e) {
       LOG.log(Level.WARNING, "store service: request failed: " + e.getMessage());
+    }
+  }
+
+  /**
+   * Interrupts a command whose client went away (Ctrl-C on the launcher closes the connection:
+   * the client sends nothing after its go-ahead, so any end of input means it left), so that an
+   * export or import the user cancelled does not run on. Interrupted, the command fails as it
+   * would on Ctrl-C in a process of its own (an import or export stops; a mount being made is
+   * undone).
+   */
+  private static final class ClientWatch {
+    private final Thread command;
+    private boolean running = true; // guarded by this
+
+    ClientWatch(Socket connection, Thread command) throws IOException {
+      this.command = command;
+      connection.setSoTimeout(0);
+      InputStream raw = connection.getInputStream();
+      Thread.ofVirtual().name("service-client-watch").start(() -> {
+        try {
+          while (raw.read() >= 0) {
+            // nothing is expected after the go-ahead
+          }
+        } catch (IOException e) {
+          // reset, or closed by us once the reply was written
+        }
+        clientLeft(connection.getPort());
+      });
+    }
+
+    private synchronized void clientLeft(int port) {
+      if (running) {
+        LOG.log(Level.WARNING, "store service: the client from port " + port
+            + " left while its command ran; interrupting it");
+        command.interrupt();
+      }
+    }
+
+    /** Called by the command's thread once it returned; clears an interrupt that came late. */
+    void commandDone() {
+      synchronized (this) {
+        running = false;
+      }
+      Thread.interrupted();
     }
   }
 

@@ -10,6 +10,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.net.ConnectException;
 import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -21,6 +22,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalLong;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -203,6 +206,35 @@ class StoreServiceTest {
   }
 
   @Test
+  void aClientThatLeavesWhileItsCommandRuns_getsTheCommandInterrupted() throws Exception {
+    // A remote that accepts connections and never answers: the export waits on it for ever,
+    // unless the service notices that its client left (Ctrl-C on ./cairn) and interrupts it.
+    try (ServerSocket silent = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+        Socket client = new Socket(InetAddress.getLoopbackAddress(),
+            Integer.parseInt(file.get("port")))) {
+      client.getOutputStream().write(withGo(new ServiceRequest(file.get("token"), tmp.toString(),
+          Map.of("HOME", tmp.resolve("home").toString()), List.of("--store", store.toString(),
+              "--remote", "grpc://127.0.0.1:" + silent.getLocalPort(), "export",
+              "1".repeat(64) + "/10", "out")).encode()));
+      client.setSoTimeout(10_000);
+      byte[] proof = client.getInputStream().readNBytes(file.get("reply").length() + 1);
+      assertThat(new String(proof, StandardCharsets.US_ASCII)).isEqualTo(file.get("reply") + "\0");
+      Thread.sleep(500); // the export now waits on the silent remote
+      client.close();
+
+      // linger 0: awaitExit returns once no request is left, i.e. once the export ended
+      CompletableFuture<Integer> exited = CompletableFuture.supplyAsync(() -> {
+        try {
+          return service.awaitExit();
+        } catch (InterruptedException e) {
+          throw new IllegalStateException(e);
+        }
+      });
+      assertThat(exited.get(30, TimeUnit.SECONDS)).isZero();
+    }
+  }
+
+  @Test
   void aTerminalWidth_isTakenOnlyWhenPlausible() {
     assertThat(StoreService.terminalColumns("120")).isEqualTo(120);
     assertThat(StoreService.terminalColumns(null)).isZero();
@@ -229,7 +261,7 @@ class StoreServiceTest {
 
   /** Sends a request with the right token and this environment; the reply's fields. */
   private List<String> ask(Map<String, String> env, String... args) throws IOException {
-    byte[] reply = send(withGo(new ServiceRequest(file.get("token"), tmp.toString(), env,
+    byte[] reply = sendWithGo(withGo(new ServiceRequest(file.get("token"), tmp.toString(), env,
         List.of(args)).encode()));
     List<String> fields = new ArrayList<>();
     int start = 0;
@@ -250,12 +282,27 @@ class StoreServiceTest {
     return both;
   }
 
+  /** Sends a request that gets no go-ahead, then half-closes: the reply's bytes. */
   private byte[] send(byte[] request) throws IOException {
+    return send(request, true);
+  }
+
+  /**
+   * Sends a request and its go-ahead, keeping the connection open as a client waiting for the
+   * reply must (an end of input then means the client left, and the command is interrupted).
+   */
+  private byte[] sendWithGo(byte[] requestAndGo) throws IOException {
+    return send(requestAndGo, false);
+  }
+
+  private byte[] send(byte[] request, boolean halfClose) throws IOException {
     try (Socket s = new Socket(InetAddress.getLoopbackAddress(),
         Integer.parseInt(file.get("port")))) {
       s.setSoTimeout(10_000);
       s.getOutputStream().write(request);
-      s.shutdownOutput(); // a bash client cannot; here it spares waiting for the read timeout
+      if (halfClose) {
+        s.shutdownOutput(); // a bash client cannot; here it spares waiting for the read timeout
+      }
       InputStream in = s.getInputStream();
       return in.readAllBytes();
     }
