@@ -3,10 +3,12 @@ package dev.cairn.cli;
 import dev.cairn.store.disk.DiskBlobStore;
 import java.io.File;
 import java.io.IOException;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -40,6 +42,8 @@ final class ServiceCommand implements Callable<Integer> {
   static final String SERVICE_ENV = "CAIRN_SERVICE";
   /** Set by the {@code ./cairn} launcher: its own path, which starts the service. */
   static final String LAUNCHER_ENV = "CAIRN_LAUNCHER";
+  /** Locked by the background service of a store for its life, in the store directory. */
+  static final String LOCK_FILE = "service.lock";
 
   @ParentCommand private CairnCommand cairn;
   @Spec private picocli.CommandLine.Model.CommandSpec spec;
@@ -48,14 +52,20 @@ final class ServiceCommand implements Callable<Integer> {
   public Integer call() throws IOException, InterruptedException {
     cairn.requireLocal("service");
     Path store = cairn.storePath().toAbsolutePath().normalize();
-    if (running(store)) {
-      return 0; // another import started one first
-    }
     Duration linger;
     try {
       linger = linger(cairn.invocation().env());
     } catch (IllegalArgumentException e) {
       throw new ParameterException(spec.commandLine(), e.getMessage());
+    }
+    Files.createDirectories(store);
+    // One background service per store: imports finishing together each start one, and all but
+    // the first give up here, before the store's index is read. Held until this process exits.
+    FileChannel lockFile = FileChannel.open(store.resolve(LOCK_FILE), StandardOpenOption.CREATE,
+        StandardOpenOption.WRITE);
+    if (lockFile.tryLock() == null || running(store)) {
+      lockFile.close();
+      return 0;
     }
     LogFormat.install();
     DiskBlobStore local = cairn.openStore();
@@ -71,7 +81,11 @@ final class ServiceCommand implements Callable<Integer> {
           s -> Thread.ofPlatform().start(service::shutdown));
     }
     Runtime.getRuntime().addShutdownHook(Thread.ofPlatform().unstarted(service::shutdown));
-    return service.awaitExit();
+    try {
+      return service.awaitExit();
+    } finally {
+      lockFile.close(); // referenced until here: an unreachable channel is closed by the GC
+    }
   }
 
   /** How long a service lingers once idle: {@value StoreService#LINGER_ENV}, else 5 minutes. */
@@ -128,11 +142,12 @@ final class ServiceCommand implements Callable<Integer> {
     try {
       Path log = logFile(io.env());
       ProcessBuilder pb = new ProcessBuilder(command)
-          .directory(store.toFile())
+          .directory(new File("/")) // keeps no file system busy while it lingers
           .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
           .redirectOutput(ProcessBuilder.Redirect.DISCARD)
           .redirectError(ProcessBuilder.Redirect.appendTo(log.toFile()));
       pb.environment().remove(MountCommand.DAEMON_ENV);
+      pb.environment().put("CAIRN_NO_BUILD", "1"); // sources changed meanwhile: no build here
       pb.start();
     } catch (IOException | RuntimeException e) {
       System.getLogger("cairn").log(System.Logger.Level.DEBUG, "no store service started: "

@@ -69,6 +69,16 @@ final class StoreService {
    * progress bar is then sent while it runs (as {@link ServiceRequest#PROGRESS} fields).
    */
   static final String TERMINAL_ENV = "CAIRN_TERMINAL";
+  /**
+   * Sent by every client: its process id, which must hold the connection's socket and share the
+   * service's mount namespace ({@link PeerCheck}); not passed on to the command.
+   */
+  static final String CLIENT_PID_ENV = "CAIRN_CLIENT_PID";
+  /**
+   * Sent by clients of {@code export}: their umask (octal), which must be the service's, as the
+   * directories an export creates get their mode from it.
+   */
+  static final String UMASK_ENV = "CAIRN_UMASK";
   /** What a request may set of the environment: the variables the hosted commands read. */
   static final Set<String> ENV_NAMES =
       Set.of("HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME", "CAIRN_DEBUG", TERMINAL_ENV);
@@ -383,6 +393,13 @@ final class StoreService {
             + " left before its go-ahead; its request was not run");
         return;
       }
+      Optional<String> stranger = PeerCheck.problem(connection.getPort(),
+          connection.getLocalPort(), request.env().get(CLIENT_PID_ENV));
+      if (stranger.isPresent()) { // e.g. a sandboxed process that could read the token
+        out.write(fallback("client not served: " + stranger.get()));
+        out.flush();
+        return;
+      }
       ClientWatch watch = new ClientWatch(connection, Thread.currentThread());
       byte[] reply;
       try {
@@ -487,13 +504,17 @@ final class StoreService {
         return fallback("the service's jar " + jar.get().path() + " changed since it started");
       }
       String[] args = request.args().toArray(String[]::new);
-      if (!HOSTED.contains(Main.subcommandName(args))) {
+      String subcommand = Main.subcommandName(args);
+      if (subcommand == null || !HOSTED.contains(subcommand)) {
         return fallback("not a command the service runs");
       }
       for (String arg : args) {
         if (List.of("-h", "--help", "-V", "--version").contains(arg)) {
           return fallback("help and version are answered by the client");
         }
+      }
+      if (subcommand.equals("export") && !sameUmask(request.env().get(UMASK_ENV))) {
+        return fallback("the client's umask is not the service's");
       }
       Path cwd = Path.of(request.cwd());
       if (!cwd.isAbsolute()) {
@@ -505,6 +526,11 @@ final class StoreService {
           env.put(name, value);
         }
       });
+      try {
+        local.resync(); // blobs other processes deleted (their gc) must not count as present
+      } catch (IOException e) {
+        return fallback("cannot read the store directory again: " + e.getMessage());
+      }
       Client client = new Client(this);
       ByteArrayOutputStream out = new ByteArrayOutputStream();
       ByteArrayOutputStream err = new ByteArrayOutputStream();
@@ -528,8 +554,10 @@ final class StoreService {
       return ServiceRequest.replyBody(Integer.toString(status), out.toString(StandardCharsets.UTF_8),
           err.toString(StandardCharsets.UTF_8));
     } catch (RuntimeException e) {
+      // The command may have run in part: the client must not run it again (no "fallback").
       LOG.log(Level.ERROR, "store service: request failed", e);
-      return fallback("internal error: " + e);
+      return ServiceRequest.replyBody("1", "", "cairn: internal error in the store service (pid "
+          + ProcessHandle.current().pid() + "): " + e + "\n");
     } finally {
       synchronized (this) {
         requests--;
@@ -539,6 +567,23 @@ final class StoreService {
         notifyAll();
       }
     }
+  }
+
+  /** Whether {@code octal} (as bash's {@code umask} prints it) is this process's umask. */
+  static boolean sameUmask(String octal) {
+    if (octal == null || !octal.matches("[0-7]{1,4}")) {
+      return false;
+    }
+    try {
+      for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+        if (line.startsWith("Umask:")) {
+          return Integer.parseInt(line.substring(6).trim(), 8) == Integer.parseInt(octal, 8);
+        }
+      }
+    } catch (IOException | NumberFormatException e) {
+      return false;
+    }
+    return false;
   }
 
   /** A terminal width from {@value #TERMINAL_ENV}; 0 (no progress) if absent or implausible. */
@@ -552,20 +597,28 @@ final class StoreService {
 
   /**
    * Sends what the progress bar writes to the client as it comes, one {@link
-   * ServiceRequest#PROGRESS} field per write. A client that went away only loses the bar (the
-   * command runs on; its reply fails later). Closed before the reply's end is written.
+   * ServiceRequest#PROGRESS} field per batch, from a thread of its own: the progress library
+   * renders every bar on one shared thread, which must never wait on a client that stopped
+   * reading (Ctrl-Z, Ctrl-S). Unsent output is bounded: beyond {@value #MAX_PENDING} bytes only
+   * the latest frame (from its carriage return on) is kept. A client that went away only loses
+   * the bar. {@link #close} sends what is pending and returns once nothing more will be sent.
    */
   private static final class ProgressFields extends OutputStream {
+    private static final int MAX_PENDING = 64 * 1024;
     private final OutputStream client;
+    private final Thread sender;
+    private byte[] pending = new byte[256]; // guarded by this
+    private int size; // guarded by this
     private boolean closed; // guarded by this
     private boolean failed; // guarded by this
 
     ProgressFields(OutputStream client) {
       this.client = client;
+      this.sender = Thread.ofVirtual().name("service-progress").start(this::sendLoop);
     }
 
     @Override
-    public void write(int b) throws IOException {
+    public void write(int b) {
       write(new byte[] {(byte) b}, 0, 1);
     }
 
@@ -574,17 +627,70 @@ final class StoreService {
       if (closed || failed || len == 0) {
         return;
       }
-      try {
-        client.write(ServiceRequest.progressField(b, off, len));
-        client.flush();
-      } catch (IOException e) {
-        failed = true;
+      if (size + len > pending.length) {
+        pending = java.util.Arrays.copyOf(pending, Math.max(size + len, pending.length * 2));
+      }
+      System.arraycopy(b, off, pending, size, len);
+      size += len;
+      if (size > MAX_PENDING) { // the client reads slower than the bar draws: keep the last frame
+        int frame = size - 1;
+        while (frame > 0 && pending[frame] != '\r') {
+          frame--;
+        }
+        System.arraycopy(pending, frame, pending, 0, size - frame);
+        size = Math.min(size - frame, MAX_PENDING);
+      }
+      notifyAll();
+    }
+
+    private void sendLoop() {
+      while (true) {
+        byte[] batch;
+        synchronized (this) {
+          while (size == 0 && !closed) {
+            try {
+              wait();
+            } catch (InterruptedException e) {
+              return;
+            }
+          }
+          if (size == 0) {
+            return; // closed, and everything sent
+          }
+          batch = java.util.Arrays.copyOf(pending, size);
+          size = 0;
+        }
+        try {
+          client.write(ServiceRequest.progressField(batch, 0, batch.length));
+          client.flush();
+        } catch (IOException e) {
+          synchronized (this) {
+            failed = true;
+            size = 0;
+          }
+          return;
+        }
       }
     }
 
     @Override
-    public synchronized void close() {
-      closed = true;
+    public void close() {
+      synchronized (this) {
+        closed = true;
+        notifyAll();
+      }
+      boolean interrupted = false;
+      while (true) {
+        try {
+          sender.join();
+          break;
+        } catch (InterruptedException e) {
+          interrupted = true; // the client left: the sender's write fails soon
+        }
+      }
+      if (interrupted) {
+        Thread.currentThread().interrupt();
+      }
     }
   }
 
@@ -604,8 +710,17 @@ final class StoreService {
       try (var out = Files.newByteChannel(tmp, java.nio.file.StandardOpenOption.WRITE,
           java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
         out.write(java.nio.ByteBuffer.wrap(("port=" + socket.getLocalPort() + "\ntoken=" + token
-            + "\nreply=" + proof + "\npid=" + ProcessHandle.current().pid() + "\n")
-            .getBytes(StandardCharsets.US_ASCII)));
+            + "\nreply=" + proof + "\npid=" + ProcessHandle.current().pid() + "\njar="
+            + jar.map(j -> j.path().toString()).filter(j -> j.indexOf('\n') < 0).orElse("")
+            + "\n")
+            .getBytes(StandardCharsets.UTF_8)));
+      }
+      // A file system that ignores modes (vfat, some network ones) would show the secrets to all.
+      String mode = java.nio.file.attribute.PosixFilePermissions.toString(
+          Files.getPosixFilePermissions(tmp, java.nio.file.LinkOption.NOFOLLOW_LINKS));
+      if (!mode.equals("rw-------")) {
+        throw new IOException("its mode is " + mode + ", not rw------- (a file system that"
+            + " ignores modes?)");
       }
       Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
     } catch (IOException e) {

@@ -2,6 +2,10 @@ package dev.cairn.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.cairn.server.CairnServer;
+import dev.cairn.server.ServerConfig;
+import dev.cairn.server.StoreConfig;
+import dev.cairn.store.disk.DiskStoreConfig;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -45,7 +49,7 @@ class ServiceCommandTest {
   void importStartsTheServiceForItsStore_throughTheLauncher() throws Exception {
     cairn().ok("--max-size", "1G", "import", tree.toString());
 
-    assertThat(awaitCalls()).containsExactly(store.toString(), "--store", store.toString(),
+    assertThat(awaitCalls()).containsExactly("/", "--store", store.toString(),
         "--digest-function", "sha256", "--max-size", Long.toString(1L << 30), "service");
   }
 
@@ -62,13 +66,20 @@ class ServiceCommandTest {
     cairn().env(ServiceCommand.SERVICE_ENV, "off").ok("import", tree.toString());
     cairn().env(ServiceCommand.SERVICE_ENV, "0").ok("import", tree.toString());
     new CliRunner(store).ok("import", tree.toString()); // not run by the launcher
+    java.net.InetSocketAddress any = new java.net.InetSocketAddress("127.0.0.1", 0);
+    try (CairnServer server = CairnServer.start(ServerConfig.defaults(
+        new StoreConfig.Disk(DiskStoreConfig.at(tmp.resolve("server")))).withListen(any, any))) {
+      cairn().ok("--remote", "grpc://127.0.0.1:" + server.grpcAddress().getPort(), "import",
+          tree.toString()); // works on the server, not on this store
+    }
+    Thread.sleep(2000); // a started launcher would have written by now (it takes milliseconds)
+    assertThat(calls).doesNotExist();
+
     Files.writeString(store.resolve(StoreService.FILE), "pid=" + ProcessHandle.current().pid()
         + "\n");
     cairn().ok("import", tree.toString());
-    cairn().run("--remote", "grpc://127.0.0.1:1", "import", tree.toString());
-
-    Thread.sleep(2000); // a started launcher would have written by now (it takes milliseconds)
-    assertThat(calls).doesNotExist();
+    Thread.sleep(2000);
+    assertThat(calls).as("a service runs already").doesNotExist();
   }
 
   @Test

@@ -294,7 +294,8 @@ class StoreServiceIT {
     Files.setLastModifiedTime(jar, java.nio.file.attribute.FileTime.fromMillis(
         System.currentTimeMillis()));
 
-    ServiceRequest request = new ServiceRequest(rendezvous.get("token"), tmp.toString(), Map.of(),
+    ServiceRequest request = new ServiceRequest(rendezvous.get("token"), tmp.toString(),
+        Map.of(StoreService.CLIENT_PID_ENV, Long.toString(ProcessHandle.current().pid())),
         List.of("--store", store.toString(), "mount", digest, mountPoint("m2").toString()));
     String reply = new String(send(Integer.parseInt(rendezvous.get("port")),
         StoreServiceTest.withGo(request.encode())), StandardCharsets.UTF_8);

@@ -67,7 +67,7 @@ class StoreServiceTest {
   void rendezvousFile_isTheOwnersOnly_andNamesPortTokenReplyAndPid() throws IOException {
     assertThat(PosixFilePermissions.toString(
         Files.getPosixFilePermissions(store.resolve(StoreService.FILE)))).isEqualTo("rw-------");
-    assertThat(file.keySet()).containsExactly("port", "token", "reply", "pid");
+    assertThat(file.keySet()).containsExactly("port", "token", "reply", "pid", "jar");
     assertThat(file.get("token")).matches("[0-9a-f]{64}");
     assertThat(file.get("reply")).matches("[0-9a-f]{64}").isNotEqualTo(file.get("token"));
     assertThat(file.get("pid")).isEqualTo(Long.toString(ProcessHandle.current().pid()));
@@ -191,7 +191,7 @@ class StoreServiceTest {
     for (int i = 0; i < 20; i++) {
       Files.writeString(tree.resolve("f" + i), "file " + i);
     }
-    Map<String, String> env = new LinkedHashMap<>(Map.of("HOME", tmp.resolve("home").toString()));
+    Map<String, String> env = clientEnv();
     List<String> quiet = ask(env, "--store", "store", "import", "tree");
     env.put(StoreService.TERMINAL_ENV, "100");
     List<String> watched = ask(env, "--store", "store", "import", "tree");
@@ -212,14 +212,23 @@ class StoreServiceTest {
     try (ServerSocket silent = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
         Socket client = new Socket(InetAddress.getLoopbackAddress(),
             Integer.parseInt(file.get("port")))) {
+      CompletableFuture<Socket> remoteCalled = CompletableFuture.supplyAsync(() -> {
+        try {
+          return silent.accept();
+        } catch (IOException e) {
+          throw new java.io.UncheckedIOException(e);
+        }
+      });
       client.getOutputStream().write(withGo(new ServiceRequest(file.get("token"), tmp.toString(),
-          Map.of("HOME", tmp.resolve("home").toString()), List.of("--store", store.toString(),
+          clientEnv(), List.of("--store", store.toString(),
               "--remote", "grpc://127.0.0.1:" + silent.getLocalPort(), "export",
               "1".repeat(64) + "/10", "out")).encode()));
       client.setSoTimeout(10_000);
       byte[] proof = client.getInputStream().readNBytes(file.get("reply").length() + 1);
       assertThat(new String(proof, StandardCharsets.US_ASCII)).isEqualTo(file.get("reply") + "\0");
-      Thread.sleep(500); // the export now waits on the silent remote
+      // the export runs: it connected to the remote, and waits for an answer that never comes
+      Socket export = remoteCalled.get(20, TimeUnit.SECONDS);
+      Thread.sleep(300);
       client.close();
 
       // linger 0: awaitExit returns once no request is left, i.e. once the export ended
@@ -231,7 +240,47 @@ class StoreServiceTest {
         }
       });
       assertThat(exited.get(30, TimeUnit.SECONDS)).isZero();
+      export.close();
     }
+  }
+
+  @Test
+  void aClientThatIsNotTheProcessHoldingTheConnection_isAnsweredFallback() throws Exception {
+    Path tree = Files.createDirectories(tmp.resolve("tree"));
+    Files.writeString(tree.resolve("a"), "a");
+    Map<String, String> env = clientEnv();
+    List<String> fallback = List.of(file.get("reply"), "fallback", "", "");
+
+    env.remove(StoreService.CLIENT_PID_ENV);
+    assertThat(ask(env, "--store", "store", "import", "tree")).isEqualTo(fallback);
+    Process other = new ProcessBuilder("sleep", "30").start(); // alive, ours, but not the client
+    try {
+      env.put(StoreService.CLIENT_PID_ENV, Long.toString(other.pid()));
+      assertThat(ask(env, "--store", "store", "import", "tree")).isEqualTo(fallback);
+    } finally {
+      other.destroy();
+    }
+    env.put(StoreService.CLIENT_PID_ENV, "1; rm -rf /");
+    assertThat(ask(env, "--store", "store", "import", "tree")).isEqualTo(fallback);
+    assertThat(store.resolve("digests")).as("nothing was imported").doesNotExist();
+    // the real client is served
+    env.put(StoreService.CLIENT_PID_ENV, Long.toString(ProcessHandle.current().pid()));
+    assertThat(ask(env, "--store", "store", "import", "tree").get(1)).isEqualTo("0");
+  }
+
+  @Test
+  void anExportForAClientWithAnotherUmask_isAnsweredFallback() throws IOException {
+    Map<String, String> env = clientEnv();
+    int mine = Integer.parseInt(umask(), 8);
+    env.put(StoreService.UMASK_ENV, Integer.toOctalString(mine ^ 0077));
+    assertThat(ask(env, "--store", "store", "export", DIGEST, "out"))
+        .containsExactly(file.get("reply"), "fallback", "", "");
+    env.remove(StoreService.UMASK_ENV);
+    assertThat(ask(env, "--store", "store", "export", DIGEST, "out"))
+        .containsExactly(file.get("reply"), "fallback", "", "");
+    assertThat(tmp.resolve("out")).doesNotExist();
+    assertThat(ask("--store", "store", "export", DIGEST, "out").get(1)).isEqualTo("0");
+    assertThat(tmp.resolve("out")).isEmptyDirectory();
   }
 
   @Test
@@ -256,7 +305,19 @@ class StoreServiceTest {
 
   /** Sends a request with the right token; the reply's fields. */
   private List<String> ask(String... args) throws IOException {
-    return ask(Map.of("HOME", tmp.resolve("home").toString()), args);
+    return ask(clientEnv(), args);
+  }
+
+  /** What the launcher sends: HOME, this process's id (it holds the socket) and its umask. */
+  private Map<String, String> clientEnv() throws IOException {
+    return new LinkedHashMap<>(Map.of("HOME", tmp.resolve("home").toString(),
+        StoreService.CLIENT_PID_ENV, Long.toString(ProcessHandle.current().pid()),
+        StoreService.UMASK_ENV, umask()));
+  }
+
+  static String umask() throws IOException {
+    return Files.readAllLines(Path.of("/proc/self/status")).stream()
+        .filter(l -> l.startsWith("Umask:")).findFirst().orElseThrow().substring(6).trim();
   }
 
   /** Sends a request with the right token and this environment; the reply's fields. */

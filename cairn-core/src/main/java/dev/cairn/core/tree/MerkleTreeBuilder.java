@@ -118,6 +118,8 @@ public final class MerkleTreeBuilder {
         pool.shutdownNow();
         throw e;
       }
+    } finally {
+      progress.finish(); // also on failure: a bar left running would draw for ever
     }
   }
 
@@ -139,7 +141,6 @@ public final class MerkleTreeBuilder {
     }
     store.putAll(missingDirectories);
     blobsStored.addAndGet(missingDirectories.size());
-    progress.finish();
     return new Result(rootDigest, counts.files, counts.directories, counts.symlinks,
         counts.bytes, blobsStored.get(), bytesStored.get(), filesHashed.get());
   }

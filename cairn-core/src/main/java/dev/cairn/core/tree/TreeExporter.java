@@ -90,14 +90,17 @@ public final class TreeExporter {
       }
     });
     progress.start("export", files.size(), bytes[0]);
-    for (Path dir : directories) {
-      Files.createDirectory(dir);
+    try {
+      for (Path dir : directories) {
+        Files.createDirectory(dir);
+      }
+      for (int i = 0; i < links.size(); i++) {
+        Files.createSymbolicLink(linkPaths.get(i), Path.of(links.get(i).getTarget()));
+      }
+      writeFiles(files);
+    } finally {
+      progress.finish(); // also on failure: a bar left running would draw for ever
     }
-    for (int i = 0; i < links.size(); i++) {
-      Files.createSymbolicLink(linkPaths.get(i), Path.of(links.get(i).getTarget()));
-    }
-    writeFiles(files);
-    progress.finish();
     return new Result(files.size(), directories.size() + 1, links.size(), bytes[0]);
   }
 

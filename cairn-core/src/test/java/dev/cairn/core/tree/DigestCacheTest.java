@@ -74,6 +74,7 @@ class DigestCacheTest {
   void fileRewrittenBetweenTheWalkAndItsHashing_isNotRememberedWithTheWalksStamp()
       throws IOException {
     Path f = tree.resolve("sub/f3");
+    FileStamp walked = FileStamp.read(f); // what the walk will see
     Progress rewriteAfterWalk = new Progress() {
       @Override
       public void start(String task, long files, long bytes) {
@@ -91,8 +92,11 @@ class DigestCacheTest {
         new MerkleTreeBuilder(store, 2, rewriteAfterWalk, cache).build(tree);
     cache.save();
 
+    DigestCache reopened = DigestCache.open(cacheDir, tree, DigestFunction.SHA256, settled);
     MerkleTreeBuilder.Result again = importWith(settled);
 
+    // the new bytes' digest must not be remembered under the stamp of the old ones
+    assertThat(reopened.lookup(walked, f)).isNull();
     assertThat(first.root()).isEqualTo(importWithoutCache().root()); // what was read: the new bytes
     assertThat(again.filesHashed()).as("f3 is read again").isEqualTo(1);
     assertThat(again.root()).isEqualTo(first.root());

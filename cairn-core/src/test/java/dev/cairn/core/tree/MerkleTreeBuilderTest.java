@@ -112,6 +112,60 @@ class MerkleTreeBuilderTest {
     assertThat(second.blobsStored()).isZero();
   }
 
+  /** Counts how often the progress was started and finished. */
+  private static final class CountingProgress implements Progress {
+    int started;
+    int finished;
+    Runnable onStart = () -> {};
+
+    @Override
+    public void start(String task, long files, long bytes) {
+      started++;
+      onStart.run();
+    }
+
+    @Override
+    public void finish() {
+      finished++;
+    }
+  }
+
+  @Test
+  void failedImportAndExport_finishTheirProgress() throws IOException {
+    // A progress bar left unfinished keeps drawing: in a long-lived store service, for ever.
+    Path root = Files.createDirectory(dir.resolve("vanishing"));
+    Files.writeString(root.resolve("a"), "a");
+    Files.writeString(root.resolve("b"), "b");
+    CountingProgress importing = new CountingProgress();
+    importing.onStart = () -> { // after the walk, before any file is read
+      try {
+        Files.delete(root.resolve("b"));
+      } catch (IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+    };
+    assertThatThrownBy(() -> new MerkleTreeBuilder(store, 2, importing, DigestCache.none())
+        .build(root)).isInstanceOf(java.nio.file.NoSuchFileException.class);
+    assertThat(importing.started).isEqualTo(1);
+    assertThat(importing.finished).isEqualTo(1);
+
+    Files.writeString(root.resolve("b"), "b");
+    Digest tree = importTree(root);
+    Path target = dir.resolve("out");
+    CountingProgress exporting = new CountingProgress();
+    exporting.onStart = () -> { // a directory where the export is about to write file "a"
+      try {
+        Files.createDirectory(target.resolve("a"));
+      } catch (IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+    };
+    assertThatThrownBy(() -> new TreeExporter(store, 2, exporting).export(tree, target))
+        .isInstanceOf(IOException.class);
+    assertThat(exporting.started).isEqualTo(1);
+    assertThat(exporting.finished).isEqualTo(1);
+  }
+
   @Test
   void export_refusesNonEmptyTarget() throws IOException {
     Path root = Files.createDirectory(dir.resolve("src"));

@@ -449,6 +449,82 @@ public final class DiskBlobStore implements BlobStore {
     return missing;
   }
 
+  /**
+   * Brings the index in line with the store directory as other processes changed it since this
+   * one last knew it exact: drops entries whose files they deleted ({@code cairn gc}, their
+   * evictions) and indexes files they added. For a store kept open long (the store service):
+   * without it, a blob another process deleted stays indexed here, and {@link #findMissing} calls
+   * it present, so an import would not store it again.
+   *
+   * <p>One {@code stat} per shard directory; only shards whose time changed (or had not settled)
+   * are listed, and marked exact again if nothing changed while they were.
+   */
+  public void resync() throws IOException {
+    ShardClock.Reading[] before = new ShardClock.Reading[256];
+    boolean[] stale = new boolean[256];
+    BlobIndex listed = null;
+    for (int s = 0; s < 256; s++) {
+      before[s] = shards.read(s);
+      if (shards.isExact(before[s])) {
+        continue;
+      }
+      stale[s] = true;
+      IndexScan.Shard shard;
+      try {
+        shard = IndexScan.listShard(casDir, ShardClock.name(s));
+      } catch (UncheckedIOException e) {
+        throw e.getCause();
+      }
+      if (listed == null) {
+        listed = new BlobIndex(Math.max(16, shard.count() * 8));
+      }
+      long[] k = shard.keys();
+      for (int i = 0, b = 0; i < shard.count(); i++, b += KEY) {
+        listed.add(k[b], k[b + 1], k[b + 2], k[b + 3], k[b + 4]);
+      }
+    }
+    if (listed == null) {
+      return;
+    }
+    BlobIndex onDisk = listed;
+    lock.lock();
+    try {
+      // Indexed blobs of a listed shard that the listing lacks: deleted, unless written meanwhile.
+      List<long[]> gone = new ArrayList<>();
+      index.forEachOldestFirstRaw((h0, h1, h2, h3, size) -> {
+        if (stale[(int) (h0 >>> 56)] && !onDisk.contains(h0, h1, h2, h3, size)) {
+          gone.add(new long[] {h0, h1, h2, h3, size});
+        }
+      });
+      for (long[] k : gone) {
+        Digest d = BlobIndex.digestOf(k[0], k[1], k[2], k[3], k[4]);
+        if (!Files.exists(blobPath(d)) && index.remove(d)) {
+          tellDropped(d);
+        }
+      }
+      boolean[] added = {false};
+      onDisk.forEachOldestFirstRaw((h0, h1, h2, h3, size) -> {
+        if (!index.contains(h0, h1, h2, h3, size)) {
+          Digest d = BlobIndex.digestOf(h0, h1, h2, h3, size);
+          if (Files.exists(blobPath(d))) {
+            index.add(h0, h1, h2, h3, size);
+            added[0] = true;
+          }
+        }
+      });
+      if (added[0]) {
+        evictLocked(maxSizeBytes, null);
+      }
+    } finally {
+      lock.unlock();
+    }
+    for (int s = 0; s < 256; s++) {
+      if (stale[s]) {
+        shards.verified(before[s], shards.read(s), true);
+      }
+    }
+  }
+
   private static int shardOf(long[] keys, int i) {
     return (int) (keys[i * KEY] >>> 56);
   }

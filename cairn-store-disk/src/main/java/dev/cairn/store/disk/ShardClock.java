@@ -79,6 +79,11 @@ final class ShardClock {
     return now.settled() && verified.get(now.shard()) == now.mtime();
   }
 
+  /** True if the index held exactly the shard's files at the time {@code now} shows. */
+  boolean isExact(Reading now) {
+    return now.settled() && exact.get(now.shard()) == now.mtime();
+  }
+
   /**
    * Records that the index held every file of the shard as listed between {@code before} and
    * {@code after}: trusted only if nothing changed in between and the time had settled. {@code

@@ -262,6 +262,67 @@ class DiskBlobStoreTest extends BlobStoreContractTest {
   }
 
   @Test
+  void resync_dropsBlobsAnotherProcessDeleted_andAdoptsTheOnesItAdded() throws IOException {
+    Path root = dir.resolve("shared");
+    DiskBlobStore longLived = open(DiskStoreConfig.at(root));
+    byte[] data = randomBytes(321, 61);
+    Digest kept = longLived.put(data);
+    Digest deleted = longLived.put(randomBytes(200, 62));
+    Path shards = root.resolve("cas/sha256");
+    settleAllShards(shards);
+    longLived.resync(); // the shards are settled and listed: from now on known exact
+    DiskBlobStore other = DiskBlobStore.open(DiskStoreConfig.at(root)); // another process's
+    assertThat(other.gc(0)).isPositive(); // deletes both blobs
+    Digest added = other.put(randomBytes(150, 63));
+    other.close();
+    assertThat(longLived.findMissing(List.of(kept, deleted))).as("the stale index").isEmpty();
+
+    longLived.resync();
+
+    assertThat(longLived.findMissing(List.of(kept, deleted, added)))
+        .containsExactlyInAnyOrder(kept, deleted);
+    assertThat(longLived.stats().blobCount()).isEqualTo(1);
+    longLived.put(data); // stored again, not skipped as present
+    assertThat(longLived.get(kept)).isEqualTo(data);
+    assertThat(longLived.findMissing(List.of(kept))).isEmpty();
+    store = longLived;
+  }
+
+  @Test
+  void resync_ofShardsKnownExact_listsNothing() throws IOException {
+    Path root = dir.resolve("shared");
+    DiskBlobStore a = open(DiskStoreConfig.at(root));
+    byte[] data = randomBytes(100, 64);
+    Digest d = a.put(data);
+    settleAllShards(root.resolve("cas/sha256"));
+    a.resync();
+    // A file planted behind the store's back with the shard's time put back: the shard still
+    // counts as exact, so resync (one stat per shard) does not list it. This is what makes
+    // resync cheap; the time check is what makes it right when others use the store.
+    Path shard = root.resolve("cas/sha256").resolve(d.hash().substring(0, 2));
+    FileTime time = Files.getLastModifiedTime(shard);
+    Path file = shard.resolve(d.hash() + "-" + d.sizeBytes());
+    Files.delete(file);
+    Files.setLastModifiedTime(shard, time);
+
+    a.resync();
+
+    assertThat(a.findMissing(List.of(d))).isEmpty();
+    Files.write(file, data); // as it was, for the index-matches-disk check after each test
+    store = a;
+  }
+
+  /** Sets every shard directory's time 10 s back, as if nothing had changed in it since. */
+  private static void settleAllShards(Path shards) throws IOException {
+    FileTime settled = FileTime.from(Instant.now().minusSeconds(10));
+    try (var dirs = Files.list(shards)) {
+      for (Path p : dirs.filter(Files::isDirectory).toList()) {
+        Files.setLastModifiedTime(p, settled);
+      }
+    }
+  }
+
+  @Test
   void findMissing_trustsAShardWhoseTimeIsUnchangedSinceItWasListed() throws IOException {
     Path root = dir.resolve("shared");
     DiskBlobStore a = open(DiskStoreConfig.at(root));
