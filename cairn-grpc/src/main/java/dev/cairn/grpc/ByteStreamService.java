@@ -9,14 +9,19 @@ import com.google.bytestream.ByteStreamProto.ReadRequest;
 import com.google.bytestream.ByteStreamProto.ReadResponse;
 import com.google.bytestream.ByteStreamProto.WriteRequest;
 import com.google.bytestream.ByteStreamProto.WriteResponse;
-import com.google.protobuf.ByteString;
 import com.google.protobuf.UnsafeByteOperations;
 import dev.cairn.core.blob.BlobStore;
 import dev.cairn.core.blob.DigestMismatchException;
 import dev.cairn.core.digest.Digest;
 import dev.cairn.core.digest.Hasher;
+import io.grpc.BindableService;
+import io.grpc.MethodDescriptor;
+import io.grpc.ServerMethodDefinition;
+import io.grpc.ServerServiceDefinition;
+import io.grpc.ServiceDescriptor;
 import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
+import io.grpc.stub.ServerCalls;
 import io.grpc.stub.StreamObserver;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -26,22 +31,61 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * Large blobs over ByteStream: reads from any offset with flow control (bytes are read from the
  * store only as fast as the client takes them, so a 10 GiB blob never sits in memory), uploads
  * that are resumable, verified before they become visible, and cut short when the blob already
  * exists; {@code compressed-blobs/zstd} in both directions.
+ *
+ * <p>Bound with its own descriptor for {@code Write} (see {@link #bindService()}), so that uploaded
+ * bytes go from the transport's buffers to the hash and the upload file without a copy on the
+ * heap.
  */
-public final class ByteStreamService extends ByteStreamGrpc.ByteStreamImplBase {
+public final class ByteStreamService implements ByteStreamGrpc.AsyncService, BindableService {
   static final int CHUNK = 256 * 1024;
 
   private final Backends backends;
   private final UploadArea uploads;
+  private final WriteRequestMarshaller writeMarshaller = new WriteRequestMarshaller();
 
   public ByteStreamService(Backends backends, UploadArea uploads) {
     this.backends = backends;
     this.uploads = uploads;
+  }
+
+  /**
+   * The generated binding, except for {@code Write}: its requests are parsed by {@link
+   * WriteRequestMarshaller}, which leaves {@code data} in the transport's buffers, and each one
+   * is handed to the upload together with those buffers, which it releases when done with it.
+   */
+  @Override
+  public ServerServiceDefinition bindService() {
+    ServerServiceDefinition generated = ByteStreamGrpc.bindService(this);
+    MethodDescriptor<WriteRequest, WriteResponse> standard = ByteStreamGrpc.getWriteMethod();
+    MethodDescriptor<ReceivedWrite, WriteResponse> write =
+        standard.toBuilder(writeMarshaller, standard.getResponseMarshaller()).build();
+    ServiceDescriptor.Builder service = ServiceDescriptor.newBuilder(ByteStreamGrpc.SERVICE_NAME)
+        .setSchemaDescriptor(generated.getServiceDescriptor().getSchemaDescriptor())
+        .addMethod(write);
+    List<ServerMethodDefinition<?, ?>> others = new ArrayList<>();
+    for (ServerMethodDefinition<?, ?> method : generated.getMethods()) {
+      if (!method.getMethodDescriptor().getFullMethodName().equals(standard.getFullMethodName())) {
+        service.addMethod(method.getMethodDescriptor());
+        others.add(method);
+      }
+    }
+    ServerServiceDefinition.Builder definition = ServerServiceDefinition.builder(service.build())
+        .addMethod(write, ServerCalls.asyncClientStreamingCall(Upload::new));
+    others.forEach(definition::addMethod);
+    return definition.build();
+  }
+
+  /** The parser of Write requests, whose counters show which path messages took (tests read them). */
+  WriteRequestMarshaller writeMarshaller() {
+    return writeMarshaller;
   }
 
   // ---------------------------------------------------------------- Read
@@ -178,13 +222,37 @@ public final class ByteStreamService extends ByteStreamGrpc.ByteStreamImplBase {
 
   // ---------------------------------------------------------------- Write
 
+  /**
+   * The generated interface's Write, for a caller that binds this service with {@code
+   * ByteStreamGrpc.bindService}: messages already parsed onto the heap. {@link #bindService()}
+   * does not use it.
+   */
   @Override
   public StreamObserver<WriteRequest> write(StreamObserver<WriteResponse> response) {
-    return new Upload(response);
+    Upload upload = new Upload(response);
+    return new StreamObserver<>() {
+      @Override
+      public void onNext(WriteRequest request) {
+        upload.onNext(ReceivedWrite.copied(request));
+      }
+
+      @Override
+      public void onError(Throwable t) {
+        upload.onError(t);
+      }
+
+      @Override
+      public void onCompleted() {
+        upload.onCompleted();
+      }
+    };
   }
 
-  /** One Write stream. gRPC delivers its messages one at a time, so no locking is needed. */
-  private final class Upload implements StreamObserver<WriteRequest> {
+  /**
+   * One Write stream. gRPC delivers its messages one at a time, so no locking is needed. Each
+   * message is closed (its transport buffers released) when {@link #onNext} returns.
+   */
+  private final class Upload implements StreamObserver<ReceivedWrite> {
     private final StreamObserver<WriteResponse> response;
     private ResourceName resource;
     private String resourceText;
@@ -204,7 +272,14 @@ public final class ByteStreamService extends ByteStreamGrpc.ByteStreamImplBase {
     }
 
     @Override
-    public void onNext(WriteRequest request) {
+    public void onNext(ReceivedWrite message) {
+      try (message) {
+        accept(message);
+      }
+    }
+
+    private void accept(ReceivedWrite message) {
+      WriteRequest request = message.request();
       if (finished) {
         return; // the answer has been sent (e.g. the blob already existed)
       }
@@ -222,25 +297,36 @@ public final class ByteStreamService extends ByteStreamGrpc.ByteStreamImplBase {
           throw new IllegalArgumentException("write_offset " + request.getWriteOffset()
               + " does not match the " + committed + " bytes committed for " + resource.digest());
         }
-        ByteString data = request.getData();
-        if (!resource.compressed() && committed + data.size() > resource.digest().sizeBytes()) {
+        long size = message.dataSize();
+        if (!resource.compressed() && committed + size > resource.digest().sizeBytes()) {
           discard();
-          throw DigestMismatchException.sizeDiffers(resource.digest(), committed + data.size());
+          throw DigestMismatchException.sizeDiffers(resource.digest(), committed + size);
         }
-        for (var buffer : data.asReadOnlyByteBufferList()) {
-          if (hasher != null) {
-            hasher.update(buffer.duplicate());
-          }
-          while (buffer.hasRemaining()) {
-            channel.write(buffer);
-          }
-        }
-        committed += data.size();
+        append(message.data(), size);
+        committed += size;
         if (request.getFinishWrite()) {
           finish();
         }
       } catch (Exception e) {
         fail(e);
+      }
+    }
+
+    /**
+     * Hashes (an uncompressed upload) and appends one message's bytes. Aliased data are direct
+     * buffers of the transport, which one gathering write(2) takes as they are (the JDK copies
+     * only heap buffers into a direct one first).
+     */
+    private void append(List<ByteBuffer> data, long size) throws IOException {
+      ByteBuffer[] parts = new ByteBuffer[data.size()];
+      for (int i = 0; i < parts.length; i++) {
+        parts[i] = data.get(i).duplicate();
+        if (hasher != null) {
+          hasher.update(data.get(i).duplicate());
+        }
+      }
+      for (long left = size; left > 0; ) {
+        left -= channel.write(parts);
       }
     }
 
