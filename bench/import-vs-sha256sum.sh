@@ -14,7 +14,8 @@
 # Rows a, b, g, h and d run with CAIRN_SERVICE=off: each import is a JVM of its own. Then, with the
 # store service running (the one an import leaves behind, see README "The store service"), the
 # launcher sends the command to it and no JVM starts:
-#   (B) = (b), (G) = (g), (H) = (h) and (D) = (d), answered by the store service
+#   (B) = (b), (G) = (g), (H) = (h) and (D) = (d), answered by the store service, each after
+#       SVC_WARMUP (5) unmeasured runs (the service's JIT warms up over its first few commands)
 # and prints medians and the ratios a/c, b/c, g/c, h/c, B/c, G/c and H/c (goal: <= 1.0), and a/e.
 #
 # A fresh store (or copy) per run is made by moving the previous one aside, not deleting it: on
@@ -97,12 +98,13 @@ echo "root digest: $ROOT1"
 [ "$ROOT1" = "$ROOT2" ] && [ "$ROOT1" = "$ROOT3" ] ||
   { echo "root digests differ: $ROOT1 vs $ROOT2 (cached) vs $ROOT3 (rehashed)" >&2; exit 1; }
 
-# measure NAME PREPARE COMMAND -> writes $WORK/NAME.median (seconds)
+# measure NAME PREPARE COMMAND -> writes $WORK/NAME.median (seconds); MEASURE_WARMUP unmeasured
+# runs first (default 1)
 if command -v hyperfine >/dev/null; then
   TIMER="hyperfine $(hyperfine --version | cut -d' ' -f2)"
-  measure() {
+  measure_once() {
     local name=$1 prepare=$2 cmd=$3
-    local args=(--runs "$RUNS" --warmup 1 --style basic --export-json "$WORK/$name.json" -n "$name")
+    local args=(--runs "$RUNS" --warmup "${MEASURE_WARMUP:-1}" --style basic --export-json "$WORK/$name.json" -n "$name")
     if [ -n "$prepare" ]; then args+=(--prepare "$prepare"); fi
     hyperfine "${args[@]}" "$cmd"
     /usr/bin/python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["results"][0]["median"])' \
@@ -110,10 +112,10 @@ if command -v hyperfine >/dev/null; then
   }
 else
   TIMER="date +%s.%N, median of $RUNS"
-  measure() {
+  measure_once() {
     local name=$1 prepare=$2 cmd=$3 times=() i t0 t1
     [ -z "$prepare" ] || bash -c "$prepare"
-    bash -c "$cmd" > /dev/null   # warm-up run
+    for ((i = 0; i < ${MEASURE_WARMUP:-1}; i++)); do bash -c "$cmd" > /dev/null; done   # warm-up
     for ((i = 0; i < RUNS; i++)); do
       [ -z "$prepare" ] || bash -c "$prepare"
       t0=$(date +%s.%N)
@@ -127,6 +129,7 @@ else
       > "$WORK/$name.median"
   }
 fi
+measure() { measure_once "$@"; }
 echo "== timing with $TIMER"
 
 echo "load average before: $(cat /proc/loadavg)"
@@ -152,6 +155,10 @@ if declare -F service_import_cmd >/dev/null; then
   echo "store service: pid $SERVICE_PID"
   ROOT4=$(bash -c "$(service_import_cmd "$STORE_WARM" "$DIR")")
   [ "$ROOT4" = "$ROOT1" ] || { echo "the service's root $ROOT4 differs from $ROOT1" >&2; exit 1; }
+  # The service's JIT compiles the import's hot paths over its first few commands (a --rehash
+  # takes 0.6 s, 0.44, 0.33, then 0.25-0.27 s from the sixth on): what a build that imports
+  # step after step sees. So the service rows get SVC_WARMUP (5) unmeasured runs first.
+  measure() { MEASURE_WARMUP=${SVC_WARMUP:-5} measure_once "$@"; }
   measure svc-warm "" "$(service_import_cmd "$STORE_WARM" "$DIR" --rehash)"
   measure svc-cached "" "$(service_import_cmd "$STORE_WARM" "$DIR")"
   measure svc-touched "xargs -d '\n' touch < $(q "$WORK/touched")" "$(service_import_cmd "$STORE_WARM" "$DIR")"
