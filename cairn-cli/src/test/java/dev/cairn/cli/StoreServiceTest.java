@@ -42,12 +42,13 @@ class StoreServiceTest {
   @TempDir Path tmp;
   private Path store;
   private StoreService service;
+  private DiskBlobStore local;
   private Map<String, String> file;
 
   @BeforeEach
   void start() throws IOException {
     store = tmp.resolve("store");
-    DiskBlobStore local = DiskBlobStore.open(DiskStoreConfig.at(store));
+    local = DiskBlobStore.open(DiskStoreConfig.at(store));
     service = StoreService.start(local, new StoreService.Options(store, OptionalLong.empty(),
         DigestFunction.SHA256), Duration.ZERO);
     file = new LinkedHashMap<>();
@@ -177,6 +178,10 @@ class StoreServiceTest {
     List<String> exported = ask("--store", "store", "export", expected, "back");
 
     assertThat(imported).containsExactly(file.get("reply"), "0", expected + "\n", "");
+    String alpha = DigestFunction.SHA256.digestOf("alpha\n".getBytes(StandardCharsets.UTF_8))
+        .hash();
+    assertThat(local.findIndexedByHash(alpha)).as("stored through the service's own store")
+        .isPresent();
     assertThat(exported).containsExactly(file.get("reply"), "0", "", "");
     assertThat(tmp.resolve("back/sub/a.txt")).hasContent("alpha");
     assertThat(tmp.resolve("back/b.txt")).hasContent("beta");
