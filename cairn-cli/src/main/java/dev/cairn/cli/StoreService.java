@@ -86,6 +86,8 @@ final class StoreService {
   static final Set<String> HOSTED = Set.of("mount", "import", "export");
   private static final int READ_TIMEOUT_MILLIS = 5_000;
   private static final int MAX_CONNECTIONS = 8;
+  /** How often an idle service checks that its file is still its own and its jar unchanged. */
+  private static final long CHECK_MILLIS = 2_000;
 
   private static final System.Logger LOG = System.getLogger("cairn");
 
@@ -261,7 +263,16 @@ final class StoreService {
             LOG.log(Level.INFO, "store service idle for " + linger.toSeconds() + " s: exiting");
             break;
           }
-          wait(Math.max(1, left / 1_000_000));
+          // No client can reach a service whose file another one replaced (or removed), nor use
+          // one whose jar was rebuilt: lingering would only hold the store (and the background
+          // service's lock, so that no new one could start).
+          Optional<String> useless = uselessness();
+          if (useless.isPresent()) {
+            stopping = true;
+            LOG.log(Level.INFO, "store service idle and " + useless.get() + ": exiting");
+            break;
+          }
+          wait(Math.max(1, Math.min(left / 1_000_000, CHECK_MILLIS)));
         } else {
           wait();
         }
@@ -728,6 +739,23 @@ final class StoreService {
       throw new IOException("cannot write the store service file " + file + ": " + e.getMessage(),
           e);
     }
+  }
+
+  /** Why clients can no longer use this service, if they cannot. */
+  private Optional<String> uselessness() {
+    if (jar.isPresent() && jar.get().changed()) {
+      return Optional.of("its jar " + jar.get().path() + " was rebuilt");
+    }
+    try {
+      if (!Files.readString(file, StandardCharsets.UTF_8).contains("token=" + token + "\n")) {
+        return Optional.of("its file " + file + " names another service");
+      }
+    } catch (NoSuchFileException e) {
+      return Optional.of("its file " + file + " is gone");
+    } catch (IOException e) {
+      return Optional.empty(); // unreadable for now: keep serving the clients that can read it
+    }
+    return Optional.empty();
   }
 
   /** Removes the rendezvous file unless a newer service replaced it. */

@@ -308,6 +308,30 @@ class StoreServiceTest {
         Integer.parseInt(file.get("port")))).isInstanceOf(ConnectException.class);
   }
 
+  @Test
+  void anIdleServiceWhoseFileWasReplaced_exitsWithoutWaitingOutItsLinger() throws Exception {
+    Path other = tmp.resolve("other-store");
+    StoreService lingering = StoreService.start(DiskBlobStore.open(DiskStoreConfig.at(other)),
+        new StoreService.Options(other, OptionalLong.empty(), DigestFunction.SHA256),
+        Duration.ofMinutes(10));
+    CompletableFuture<Integer> exited = CompletableFuture.supplyAsync(() -> {
+      try {
+        return lingering.awaitExit();
+      } catch (InterruptedException e) {
+        throw new IllegalStateException(e);
+      }
+    });
+    Thread.sleep(500);
+    assertThat(exited).as("idle, its file its own: it lingers").isNotDone();
+
+    // as a newer service (e.g. a mount's daemon) does: its own file in the same place
+    Files.writeString(other.resolve(StoreService.FILE), "port=1\ntoken=" + "ab".repeat(32)
+        + "\n");
+
+    assertThat(exited.get(10, TimeUnit.SECONDS)).isZero();
+    assertThat(other.resolve(StoreService.FILE)).as("the newer service's file stays").exists();
+  }
+
   /** Sends a request with the right token; the reply's fields. */
   private List<String> ask(String... args) throws IOException {
     return ask(clientEnv(), args);
