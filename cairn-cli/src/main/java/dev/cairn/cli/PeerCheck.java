@@ -15,7 +15,9 @@ import java.util.Optional;
  * the rendezvous file; a sandboxed process (its own mount namespace, the host's network, the
  * store readable) could, and must not get imports or exports run with the service's view of the
  * file system. Linux only: anything it cannot establish counts as a problem, and the client then
- * runs the command itself.
+ * runs the command itself. Confinement that keeps the mount namespace and root (Landlock,
+ * seccomp, AppArmor) is not seen: such a process could have the service read or write what it
+ * may not itself, within what the user may.
  */
 final class PeerCheck {
 
@@ -71,6 +73,10 @@ final class PeerCheck {
       String mine = Files.readSymbolicLink(Path.of("/proc/self/ns/mnt")).toString();
       if (!theirs.equals(mine)) {
         return Optional.of("the client is in another mount namespace (" + theirs + ")");
+      }
+      if (!Files.readSymbolicLink(process.resolve("root")).equals(
+          Files.readSymbolicLink(Path.of("/proc/self/root")))) {
+        return Optional.of("the client has another root directory (chroot)");
       }
       return Optional.empty();
     } catch (IOException | RuntimeException e) {

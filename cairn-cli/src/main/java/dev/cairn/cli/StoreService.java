@@ -537,10 +537,14 @@ final class StoreService {
           env.put(name, value);
         }
       });
-      try {
-        local.resync(); // blobs other processes deleted (their gc) must not count as present
-      } catch (IOException e) {
-        return fallback("cannot read the store directory again: " + e.getMessage());
+      if (subcommand.equals("import")) {
+        // Blobs other processes deleted (their gc) must not count as present, or the import
+        // would not store them again. (An export or mount only reads: a blob gone is an error.)
+        try {
+          local.resync();
+        } catch (IOException e) {
+          return fallback("cannot read the store directory again: " + e.getMessage());
+        }
       }
       Client client = new Client(this);
       ByteArrayOutputStream out = new ByteArrayOutputStream();
@@ -648,8 +652,9 @@ final class StoreService {
         while (frame > 0 && pending[frame] != '\r') {
           frame--;
         }
+        frame = Math.max(frame, size - MAX_PENDING); // and never more than the last 64 KiB
         System.arraycopy(pending, frame, pending, 0, size - frame);
-        size = Math.min(size - frame, MAX_PENDING);
+        size -= frame;
       }
       notifyAll();
     }

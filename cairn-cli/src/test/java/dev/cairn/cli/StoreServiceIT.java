@@ -346,6 +346,28 @@ class StoreServiceIT {
         + ": exit status 1");
   }
 
+  @Test
+  void aClientWhoseDirectoryWasDeletedAndMadeAgain_isNotServedInTheNewOne() throws Exception {
+    Map<String, String> env = Map.of(StoreService.LINGER_ENV, "2m");
+    Run first = launcher(env, "--store", store.toString(), "import", "src");
+    assertThat(first.exitCode()).as(first.stderr()).isZero();
+    services.add(awaitService());
+    Path gone = Files.createDirectories(tmp.resolve("gone"));
+
+    // The shell's cwd is the deleted directory; $PWD names the new one of the same name.
+    ProcessBuilder pb = new ProcessBuilder("bash", "-c", "cd \"$1\" && rmdir \"$1\" && mkdir \"$1\""
+        + " && exec \"$2\" --store \"$3\" export \"$4\" out", "_", gone.toString(),
+        LauncherProcess.path().toString(), store.toString(), digest).directory(tmp.toFile());
+    pb.environment().keySet().removeIf(k -> k.startsWith("XDG_") || k.startsWith("CAIRN_"));
+    pb.environment().put("HOME", home.toString());
+    Run stale = LauncherProcess.run(pb);
+
+    assertThat(gone.resolve("out")).as("nothing written where the client is not").doesNotExist();
+    assertThat(stale.exitCode()).as(stale.stdout() + stale.stderr()).isNotZero();
+    assertThat(Files.readString(home.resolve(".local/state/cairn/service.log")))
+        .doesNotContain("export " + digest + " out'");
+  }
+
   /** Waits for the service file a background start writes; its pid. */
   private long awaitService() throws Exception {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);

@@ -88,6 +88,9 @@ final class WriteRequestMarshaller implements MethodDescriptor.Marshaller<Receiv
       closeQuietly(owned);
       throw Status.INTERNAL.withDescription("cannot parse a WriteRequest: " + e.getMessage())
           .withCause(e).asRuntimeException();
+    } catch (Error e) {
+      closeQuietly(owned); // e.g. out of memory: the pooled buffers still go back
+      throw e;
     }
   }
 

@@ -487,18 +487,31 @@ public final class DiskBlobStore implements BlobStore {
       return;
     }
     BlobIndex onDisk = listed;
+    // Indexed blobs of a listed shard that the listing lacks: deleted, unless written meanwhile.
+    // Collected under the lock, checked on disk outside it (a put of a digest still indexed does
+    // nothing, so none can come back meanwhile unseen), dropped under it.
+    List<long[]> gone = new ArrayList<>();
     lock.lock();
     try {
-      // Indexed blobs of a listed shard that the listing lacks: deleted, unless written meanwhile.
-      List<long[]> gone = new ArrayList<>();
       index.forEachOldestFirstRaw((h0, h1, h2, h3, size) -> {
         if (stale[(int) (h0 >>> 56)] && !onDisk.contains(h0, h1, h2, h3, size)) {
           gone.add(new long[] {h0, h1, h2, h3, size});
         }
       });
-      for (long[] k : gone) {
-        Digest d = BlobIndex.digestOf(k[0], k[1], k[2], k[3], k[4]);
-        if (!Files.exists(blobPath(d)) && index.remove(d)) {
+    } finally {
+      lock.unlock();
+    }
+    List<Digest> drop = new ArrayList<>();
+    for (long[] k : gone) {
+      Digest d = BlobIndex.digestOf(k[0], k[1], k[2], k[3], k[4]);
+      if (!Files.exists(blobPath(d))) {
+        drop.add(d);
+      }
+    }
+    lock.lock();
+    try {
+      for (Digest d : drop) {
+        if (!Files.exists(blobPath(d)) && index.remove(d)) { // still gone: not put meanwhile
           tellDropped(d);
         }
       }
@@ -594,7 +607,10 @@ public final class DiskBlobStore implements BlobStore {
       }
       lock.lock();
       try {
-        if (!index.touch(digest)) {
+        // Indexed again only if its file is still there: it may have been unlinked (by an
+        // eviction here or another process) since it was opened; an entry without a file would
+        // make findMissing call it present.
+        if (!index.touch(digest) && Files.exists(path)) {
           index.add(digest);
           evictLocked(maxSizeBytes, digest);
         }

@@ -79,9 +79,13 @@ final class ShardClock {
     return now.settled() && verified.get(now.shard()) == now.mtime();
   }
 
-  /** True if the index held exactly the shard's files at the time {@code now} shows. */
+  /**
+   * True if the index held exactly the shard's files at the time {@code now} shows. Never for an
+   * absent directory: one made and removed again since would read absent too (listing a missing
+   * directory costs nothing).
+   */
   boolean isExact(Reading now) {
-    return now.settled() && exact.get(now.shard()) == now.mtime();
+    return now.exists() && now.settled() && exact.get(now.shard()) == now.mtime();
   }
 
   /**
