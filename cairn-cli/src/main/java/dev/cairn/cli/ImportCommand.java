@@ -30,7 +30,7 @@ import picocli.CommandLine.ParentCommand;
       "Run by ./cairn, it leaves a store service in the background (for "
           + StoreService.LINGER_ENV + ", default 5 minutes once idle) that runs the next"
           + " import, export and mount of this store without starting a JVM; "
-          + ServiceCommand.SERVICE_ENV + "=off turns that off."
+          + ServiceCommand.SERVICE_ENV + "=off runs without one."
     })
 final class ImportCommand implements Callable<Integer> {
 

@@ -344,6 +344,13 @@ class StoreServiceIT {
     assertThat(absent.stderr()).isEqualTo(absentDirect.stderr()).contains(missing.toString());
     assertThat(Files.readString(log)).contains("import " + missing + "' in " + tmp
         + ": exit status 1");
+
+    // CAIRN_SERVICE=off: a JVM of its own, although the service runs
+    Run own = launcher(Map.of(StoreService.LINGER_ENV, "2m", ServiceCommand.SERVICE_ENV, "off"),
+        "--store", "store", "import", "--json", "src");
+    assertThat(own.exitCode()).as(own.stderr()).isZero();
+    assertThat(own.stdout()).contains(expected);
+    assertThat(Files.readString(log)).doesNotContain("import --json src'");
   }
 
   @Test
