@@ -157,19 +157,8 @@ final class MountCommand implements Callable<Integer> {
     LogFormat.install();
     long opening = System.nanoTime();
     if (daemonChild) { // the daemon: serves this mount, and others as a store service
-      DiskBlobStore local = cairn.openStore();
-      StoreService mounts;
-      try {
-        mounts = StoreService.start(local, cairn.serviceOptions(), linger);
-      } catch (IOException | RuntimeException e) {
-        local.close();
-        throw e;
-      }
-      for (String name : List.of("TERM", "INT", "HUP")) {
-        sun.misc.Signal.handle(new sun.misc.Signal(name),
-            s -> Thread.ofPlatform().start(mounts::shutdown));
-      }
-      Runtime.getRuntime().addShutdownHook(Thread.ofPlatform().unstarted(mounts::shutdown));
+      StoreService mounts =
+          StoreService.startForProcess(cairn.openStore(), cairn.serviceOptions(), linger);
       try {
         mounts.host(where, captureOnUnmount,
             store -> open(store, where, refName, parsedRoot, opening));

@@ -1,6 +1,5 @@
 package dev.cairn.cli;
 
-import dev.cairn.store.disk.DiskBlobStore;
 import java.io.File;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
@@ -68,19 +67,13 @@ final class ServiceCommand implements Callable<Integer> {
       return 0;
     }
     LogFormat.install();
-    DiskBlobStore local = cairn.openStore();
     StoreService service;
     try {
-      service = StoreService.start(local, cairn.serviceOptions(), linger);
+      service = StoreService.startForProcess(cairn.openStore(), cairn.serviceOptions(), linger);
     } catch (IOException | RuntimeException e) {
-      local.close();
+      lockFile.close();
       throw e;
     }
-    for (String name : List.of("TERM", "INT", "HUP")) {
-      sun.misc.Signal.handle(new sun.misc.Signal(name),
-          s -> Thread.ofPlatform().start(service::shutdown));
-    }
-    Runtime.getRuntime().addShutdownHook(Thread.ofPlatform().unstarted(service::shutdown));
     try {
       return service.awaitExit();
     } finally {

@@ -194,6 +194,27 @@ final class StoreService {
     }
   }
 
+  /**
+   * {@link #start}s the service as this process's own: SIGTERM, SIGINT, SIGHUP and the JVM's exit
+   * shut it down (unmounting its mounts). {@code local} is closed if it cannot start.
+   */
+  static StoreService startForProcess(DiskBlobStore local, Options options, Duration linger)
+      throws IOException {
+    StoreService service;
+    try {
+      service = start(local, options, linger);
+    } catch (IOException | RuntimeException e) {
+      local.close();
+      throw e;
+    }
+    for (String name : List.of("TERM", "INT", "HUP")) {
+      sun.misc.Signal.handle(new sun.misc.Signal(name),
+          s -> Thread.ofPlatform().start(service::shutdown));
+    }
+    Runtime.getRuntime().addShutdownHook(Thread.ofPlatform().unstarted(service::shutdown));
+    return service;
+  }
+
   Options options() {
     return options;
   }
