@@ -12,6 +12,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.ParameterException;
@@ -19,21 +20,24 @@ import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code cairn service}: runs the store service ({@link StoreService}) in the foreground until it
- * has been idle for its linger time. Not for people: {@code cairn import} and {@code export}
- * start it in the background ({@link #startInBackground}) when none runs for their store, so that
- * the next such command is answered by a warm process.
+ * {@code cairn service}: shows ({@code --status}) or stops ({@code --stop}) the store service of
+ * a store ({@link StoreService}); without an option, runs one in the foreground until it has been
+ * idle for its linger time, which is what {@code cairn import} and {@code export} start in the
+ * background ({@link #startInBackground}) when none runs for their store.
  */
 @Command(
     name = "service",
-    hidden = true,
     mixinStandardHelpOptions = true,
     versionProvider = VersionProvider.class,
     description = {
-      "Keep the store open and run import, export and mount command lines for the ./cairn"
-          + " launcher, until idle for " + StoreService.LINGER_ENV + " (default 5 minutes).",
-      "Started in the background by 'cairn import' and 'cairn export' (unless "
-          + ServiceCommand.SERVICE_ENV + "=off); logs to $XDG_STATE_HOME/cairn/service.log."
+      "Show or stop the store's service, or run one in the foreground.",
+      "The store service keeps the store open and runs the import, export and mount command"
+          + " lines ./cairn sends it, so they start no JVM. 'cairn import' and 'cairn export'"
+          + " start one in the background (unless " + ServiceCommand.SERVICE_ENV + "=off), a"
+          + " mount's daemon is one; it exits once idle for " + StoreService.LINGER_ENV
+          + " (default 5 minutes). Logs: $XDG_STATE_HOME/cairn/service.log.",
+      "--status prints its pid, port and jar (exit 1 if none runs); --stop ends it (its mounts"
+          + " are unmounted first) and waits until it has exited."
     })
 final class ServiceCommand implements Callable<Integer> {
 
@@ -47,10 +51,24 @@ final class ServiceCommand implements Callable<Integer> {
   @ParentCommand private CairnCommand cairn;
   @Spec private picocli.CommandLine.Model.CommandSpec spec;
 
+  @picocli.CommandLine.Option(names = "--status",
+      description = "Print whether a service runs for the store: pid, port and jar.")
+  private boolean status;
+
+  @picocli.CommandLine.Option(names = "--stop",
+      description = "Stop the store's service (SIGTERM; it unmounts its mounts) and wait for it.")
+  private boolean stop;
+
   @Override
   public Integer call() throws IOException, InterruptedException {
     cairn.requireLocal("service");
     Path store = cairn.storePath().toAbsolutePath().normalize();
+    if (status && stop) {
+      throw new ParameterException(spec.commandLine(), "--status and --stop exclude each other");
+    }
+    if (status || stop) {
+      return statusOrStop(store);
+    }
     Duration linger;
     try {
       linger = linger(cairn.invocation().env());
@@ -78,6 +96,81 @@ final class ServiceCommand implements Callable<Integer> {
       return service.awaitExit();
     } finally {
       lockFile.close(); // referenced until here: an unreachable channel is closed by the GC
+    }
+  }
+
+  /**
+   * {@code --status} and {@code --stop}. A service counts as running only if it answers on its
+   * port with the proof its file names: a stale file whose pid now belongs to another process
+   * never gets that process signalled.
+   */
+  private int statusOrStop(Path store) throws IOException, InterruptedException {
+    Invocation io = cairn.invocation();
+    java.util.Map<String, String> file = rendezvous(store);
+    Optional<ProcessHandle> live = file.isEmpty() || !answers(file)
+        ? Optional.empty()
+        : ProcessHandle.of(Long.parseLong(file.get("pid")));
+    if (live.isEmpty()) {
+      io.out().println("no store service for " + store);
+      return stop ? 0 : 1;
+    }
+    long pid = live.get().pid();
+    if (status) {
+      io.out().println("store service for " + store + ": pid " + pid + ", 127.0.0.1:"
+          + file.get("port") + ", jar " + file.getOrDefault("jar", "?"));
+      return 0;
+    }
+    live.get().destroy(); // SIGTERM: unmounts every mount, then exits
+    if (!live.get().onExit().completeOnTimeout(null, 60, java.util.concurrent.TimeUnit.SECONDS)
+        .thenApply(p -> p != null).join()) {
+      io.err().println("cairn: the store service (pid " + pid + ") did not exit within 60 s"
+          + " of SIGTERM; see its log");
+      return 1;
+    }
+    io.out().println("stopped the store service for " + store + " (pid " + pid + ")");
+    return 0;
+  }
+
+  /** The rendezvous file's fields, or none if it is absent, not ours, or malformed. */
+  private static java.util.Map<String, String> rendezvous(Path store) throws IOException {
+    Path file = store.resolve(StoreService.FILE);
+    java.util.Map<String, String> fields = new java.util.LinkedHashMap<>();
+    try {
+      if (!Files.getAttribute(file, "unix:uid", java.nio.file.LinkOption.NOFOLLOW_LINKS)
+          .equals(Files.getAttribute(Path.of("/proc/self"), "unix:uid"))) {
+        return java.util.Map.of(); // another user's file could name their own listener
+      }
+      for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
+        int eq = line.indexOf('=');
+        if (eq > 0) {
+          fields.put(line.substring(0, eq), line.substring(eq + 1));
+        }
+      }
+    } catch (NoSuchFileException e) {
+      return java.util.Map.of();
+    }
+    boolean complete = fields.getOrDefault("port", "").matches("[0-9]{1,5}")
+        && fields.getOrDefault("token", "").matches("[0-9a-f]{64}")
+        && fields.getOrDefault("reply", "").matches("[0-9a-f]{64}")
+        && fields.getOrDefault("pid", "").matches("[0-9]{1,10}");
+    return complete ? fields : java.util.Map.of();
+  }
+
+  /** Whether the service named by the file answers with its proof (a request it declines). */
+  private static boolean answers(java.util.Map<String, String> file) {
+    try (java.net.Socket s = new java.net.Socket(java.net.InetAddress.getLoopbackAddress(),
+        Integer.parseInt(file.get("port")))) {
+      s.setSoTimeout(5_000);
+      ServiceRequest probe = new ServiceRequest(file.get("token"), "/", java.util.Map.of(
+          StoreService.CLIENT_PID_ENV, Long.toString(ProcessHandle.current().pid())),
+          List.of("--version"));
+      s.getOutputStream().write(probe.encode());
+      byte[] expected = (file.get("reply") + "\0").getBytes(StandardCharsets.US_ASCII);
+      byte[] got = s.getInputStream().readNBytes(expected.length);
+      s.getOutputStream().write(ServiceRequest.GO); // answered "fallback", logged at INFO
+      return java.security.MessageDigest.isEqual(expected, got);
+    } catch (IOException | RuntimeException e) {
+      return false;
     }
   }
 

@@ -94,6 +94,31 @@ class ServiceCommandTest {
     assertThat(awaitCalls()).endsWith("service");
   }
 
+  @Test
+  void statusAndStop_withoutALiveService_sayThereIsNone_andSignalNothing() throws Exception {
+    CliRunner cairn = new CliRunner(store);
+    Files.createDirectories(store);
+    CliRunner.Result none = cairn.run("service", "--status");
+    assertThat(none.exitCode()).isEqualTo(1);
+    assertThat(none.stdout()).isEqualTo("no store service for " + store + "\n");
+
+    // A stale file whose pid is now another live process of ours: never signalled, as that
+    // process does not answer on the port with the file's proof.
+    Process innocent = new ProcessBuilder("sleep", "30").start();
+    try {
+      Files.writeString(store.resolve(StoreService.FILE), "port=1\ntoken=" + "ab".repeat(32)
+          + "\nreply=" + "cd".repeat(32) + "\npid=" + innocent.pid() + "\njar=\n");
+      assertThat(cairn.run("service", "--status").exitCode()).isEqualTo(1);
+      CliRunner.Result stop = cairn.run("service", "--stop");
+      assertThat(stop.exitCode()).isZero();
+      assertThat(stop.stdout()).startsWith("no store service");
+      assertThat(innocent.isAlive()).isTrue();
+    } finally {
+      innocent.destroy();
+    }
+    assertThat(cairn.run("service", "--status", "--stop").exitCode()).isEqualTo(2);
+  }
+
   private List<String> awaitCalls() throws Exception {
     for (int i = 0; i < 200 && !Files.exists(calls); i++) {
       Thread.sleep(50);

@@ -17,6 +17,7 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
@@ -351,6 +352,18 @@ class StoreServiceIT {
     assertThat(own.exitCode()).as(own.stderr()).isZero();
     assertThat(own.stdout()).contains(expected);
     assertThat(Files.readString(log)).doesNotContain("import --json src'");
+
+    // cairn service --status and --stop
+    Run status = launcher(env, "--store", "store", "service", "--status");
+    assertThat(status.exitCode()).as(status.stderr()).isZero();
+    assertThat(status.stdout()).startsWith("store service for " + store + ": pid " + pid + ", ");
+    Run stop = launcher(env, "--store", "store", "service", "--stop");
+    assertThat(stop.exitCode()).as(stop.stderr()).isZero();
+    assertThat(stop.stdout()).isEqualTo("stopped the store service for " + store + " (pid " + pid
+        + ")\n");
+    assertThat(ProcessHandle.of(pid).map(ProcessHandle::isAlive)).isNotEqualTo(Optional.of(true));
+    assertThat(store.resolve(StoreService.FILE)).doesNotExist();
+    assertThat(launcher(env, "--store", "store", "service", "--status").exitCode()).isEqualTo(1);
   }
 
   @Test
