@@ -82,6 +82,8 @@ final class ServiceCommand implements Callable<Integer> {
         StandardOpenOption.WRITE);
     if (lockFile.tryLock() == null || running(store)) {
       lockFile.close();
+      cairn.invocation().err().println("cairn: a store service already runs (or starts) for "
+          + store + "; 'cairn service --status' shows it");
       return 0;
     }
     LogFormat.install();
