@@ -119,6 +119,20 @@ public final class CairnCommand implements Callable<Integer> {
     return Path.of(home, ".cache", "cairn");
   }
 
+  /**
+   * Where daemons (a mount's, the store service) log: {@code $XDG_STATE_HOME/cairn} if that is
+   * absolute, else {@code ~/.local/state/cairn}; created if missing.
+   */
+  Path stateDirectory() throws java.io.IOException {
+    String state = invocation.env().get("XDG_STATE_HOME");
+    Path dir = state != null && Path.of(state).isAbsolute()
+        ? Path.of(state, "cairn")
+        : Path.of(invocation.env().getOrDefault("HOME", System.getProperty("user.home")),
+            ".local", "state", "cairn");
+    java.nio.file.Files.createDirectories(dir);
+    return dir;
+  }
+
   DigestFunction digestFunction() {
     return digestFunction == null ? DigestFunction.SHA256 : DigestFunction.parse(digestFunction);
   }

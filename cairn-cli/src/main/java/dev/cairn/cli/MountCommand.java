@@ -402,14 +402,8 @@ final class MountCommand implements Callable<Integer> {
   }
 
   private Path logFile() throws IOException {
-    var env = cairn.invocation().env();
-    String state = env.get("XDG_STATE_HOME");
-    Path dir = state != null && Path.of(state).isAbsolute()
-        ? Path.of(state, "cairn")
-        : Path.of(env.getOrDefault("HOME", System.getProperty("user.home")), ".local", "state", "cairn");
-    Files.createDirectories(dir);
     String name = mountpoint.toAbsolutePath().normalize().toString().replaceAll("[^A-Za-z0-9._-]", "_");
-    return dir.resolve("mount" + name + ".log");
+    return cairn.stateDirectory().resolve("mount" + name + ".log");
   }
 
   private static String lastLines(Path file, int n) {

@@ -61,27 +61,41 @@ final class PeerCheck {
       if (inode == null || inode.equals("0")) {
         return Optional.of("no socket of the client's connection in /proc/net/tcp");
       }
-      Object ours = Files.getAttribute(Path.of("/proc/self"), "unix:uid");
-      if (!uid.equals(String.valueOf(ours))) {
-        return Optional.of("the client's socket belongs to uid " + uid + ", not " + ours);
+      Self self = self();
+      if (!uid.equals(self.uid())) {
+        return Optional.of("the client's socket belongs to uid " + uid + ", not " + self.uid());
       }
       Path process = Path.of("/proc", pidText);
       if (!holds(process.resolve("fd"), "socket:[" + inode + "]")) {
         return Optional.of("process " + pidText + " does not hold the client's socket");
       }
       String theirs = Files.readSymbolicLink(process.resolve("ns/mnt")).toString();
-      String mine = Files.readSymbolicLink(Path.of("/proc/self/ns/mnt")).toString();
-      if (!theirs.equals(mine)) {
+      if (!theirs.equals(self.mountNamespace())) {
         return Optional.of("the client is in another mount namespace (" + theirs + ")");
       }
-      if (!Files.readSymbolicLink(process.resolve("root")).equals(
-          Files.readSymbolicLink(Path.of("/proc/self/root")))) {
+      if (!Files.readSymbolicLink(process.resolve("root")).equals(self.root())) {
         return Optional.of("the client has another root directory (chroot)");
       }
       return Optional.empty();
     } catch (IOException | RuntimeException e) {
       return Optional.of("cannot check the client in /proc: " + e);
     }
+  }
+
+  /** This process's uid, mount namespace and root: the same for its life, so read once. */
+  private record Self(String uid, String mountNamespace, Path root) {}
+
+  private static volatile Self self;
+
+  private static Self self() throws IOException {
+    Self s = self;
+    if (s == null) {
+      s = new Self(String.valueOf(Files.getAttribute(Path.of("/proc/self"), "unix:uid")),
+          Files.readSymbolicLink(Path.of("/proc/self/ns/mnt")).toString(),
+          Files.readSymbolicLink(Path.of("/proc/self/root")));
+      self = s;
+    }
+    return s;
   }
 
   private static boolean holds(Path fdDir, String target) throws IOException {

@@ -108,7 +108,7 @@ final class ServiceCommand implements Callable<Integer> {
    */
   private int statusOrStop(Path store) throws IOException, InterruptedException {
     Invocation io = cairn.invocation();
-    java.util.Map<String, String> file = rendezvous(store);
+    Map<String, String> file = rendezvous(store);
     Optional<ProcessHandle> live = file.isEmpty() || !answers(file)
         ? Optional.empty()
         : ProcessHandle.of(Long.parseLong(file.get("pid")));
@@ -134,13 +134,13 @@ final class ServiceCommand implements Callable<Integer> {
   }
 
   /** The rendezvous file's fields, or none if it is absent, not ours, or malformed. */
-  private static java.util.Map<String, String> rendezvous(Path store) throws IOException {
+  private static Map<String, String> rendezvous(Path store) throws IOException {
     Path file = store.resolve(StoreService.FILE);
-    java.util.Map<String, String> fields = new java.util.LinkedHashMap<>();
+    Map<String, String> fields = new java.util.LinkedHashMap<>();
     try {
       if (!Files.getAttribute(file, "unix:uid", java.nio.file.LinkOption.NOFOLLOW_LINKS)
           .equals(Files.getAttribute(Path.of("/proc/self"), "unix:uid"))) {
-        return java.util.Map.of(); // another user's file could name their own listener
+        return Map.of(); // another user's file could name their own listener
       }
       for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
         int eq = line.indexOf('=');
@@ -149,21 +149,21 @@ final class ServiceCommand implements Callable<Integer> {
         }
       }
     } catch (NoSuchFileException e) {
-      return java.util.Map.of();
+      return Map.of();
     }
     boolean complete = fields.getOrDefault("port", "").matches("[0-9]{1,5}")
         && fields.getOrDefault("token", "").matches("[0-9a-f]{64}")
         && fields.getOrDefault("reply", "").matches("[0-9a-f]{64}")
         && fields.getOrDefault("pid", "").matches("[0-9]{1,10}");
-    return complete ? fields : java.util.Map.of();
+    return complete ? fields : Map.of();
   }
 
   /** Whether the service named by the file answers with its proof (a request it declines). */
-  private static boolean answers(java.util.Map<String, String> file) {
+  private static boolean answers(Map<String, String> file) {
     try (java.net.Socket s = new java.net.Socket(java.net.InetAddress.getLoopbackAddress(),
         Integer.parseInt(file.get("port")))) {
       s.setSoTimeout(5_000);
-      ServiceRequest probe = new ServiceRequest(file.get("token"), "/", java.util.Map.of(
+      ServiceRequest probe = new ServiceRequest(file.get("token"), "/", Map.of(
           StoreService.CLIENT_PID_ENV, Long.toString(ProcessHandle.current().pid())),
           List.of("--version"));
       s.getOutputStream().write(probe.encode());
@@ -228,7 +228,7 @@ final class ServiceCommand implements Callable<Integer> {
     cairn.maxSize().ifPresent(n -> command.addAll(List.of("--max-size", Long.toString(n))));
     command.add("service");
     try {
-      Path log = logFile(io.env());
+      Path log = cairn.stateDirectory().resolve("service.log");
       ProcessBuilder pb = new ProcessBuilder(command)
           .directory(new File("/")) // keeps no file system busy while it lingers
           .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
@@ -243,14 +243,4 @@ final class ServiceCommand implements Callable<Integer> {
     }
   }
 
-  /** The service's log: {@code $XDG_STATE_HOME/cairn/service.log} (or under ~/.local/state). */
-  private static Path logFile(Map<String, String> env) throws IOException {
-    String state = env.get("XDG_STATE_HOME");
-    Path dir = state != null && Path.of(state).isAbsolute()
-        ? Path.of(state, "cairn")
-        : Path.of(env.getOrDefault("HOME", System.getProperty("user.home")), ".local", "state",
-            "cairn");
-    Files.createDirectories(dir);
-    return dir.resolve("service.log");
-  }
 }

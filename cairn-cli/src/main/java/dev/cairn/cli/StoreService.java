@@ -607,19 +607,26 @@ final class StoreService {
 
   /** Whether {@code octal} (as bash's {@code umask} prints it) is this process's umask. */
   static boolean sameUmask(String octal) {
-    if (octal == null || !octal.matches("[0-7]{1,4}")) {
-      return false;
-    }
-    try {
-      for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
-        if (line.startsWith("Umask:")) {
-          return Integer.parseInt(line.substring(6).trim(), 8) == Integer.parseInt(octal, 8);
+    return octal != null && octal.matches("[0-7]{1,4}") && OwnUmask.VALUE >= 0
+        && Integer.parseInt(octal, 8) == OwnUmask.VALUE;
+  }
+
+  /** This process's umask, read once (on the first export request); -1 if unknown. */
+  private static final class OwnUmask {
+    static final int VALUE = read();
+
+    private static int read() {
+      try {
+        for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+          if (line.startsWith("Umask:")) {
+            return Integer.parseInt(line.substring(6).trim(), 8);
+          }
         }
+      } catch (IOException | NumberFormatException e) {
+        return -1;
       }
-    } catch (IOException | NumberFormatException e) {
-      return false;
+      return -1;
     }
-    return false;
   }
 
   /** A terminal width from {@value #TERMINAL_ENV}; 0 (no progress) if absent or implausible. */
@@ -773,7 +780,7 @@ final class StoreService {
       return Optional.of("its jar " + jar.get().path() + " was rebuilt");
     }
     try {
-      if (!Files.readString(file, StandardCharsets.UTF_8).contains("token=" + token + "\n")) {
+      if (!fileIsOurs()) {
         return Optional.of("its file " + file + " names another service");
       }
     } catch (NoSuchFileException e) {
@@ -784,10 +791,15 @@ final class StoreService {
     return Optional.empty();
   }
 
+  /** Whether the rendezvous file is still this service's (not replaced by a newer one's). */
+  private boolean fileIsOurs() throws IOException {
+    return Files.readString(file, StandardCharsets.UTF_8).contains("token=" + token + "\n");
+  }
+
   /** Removes the rendezvous file unless a newer service replaced it. */
   private void unpublish() {
     try {
-      if (Files.readString(file, StandardCharsets.US_ASCII).contains("token=" + token + "\n")) {
+      if (fileIsOurs()) {
         Files.delete(file);
       }
     } catch (NoSuchFileException e) {
