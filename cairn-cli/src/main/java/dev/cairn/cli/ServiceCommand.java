@@ -136,18 +136,13 @@ final class ServiceCommand implements Callable<Integer> {
   /** The rendezvous file's fields, or none if it is absent, not ours, or malformed. */
   private static Map<String, String> rendezvous(Path store) throws IOException {
     Path file = store.resolve(StoreService.FILE);
-    Map<String, String> fields = new java.util.LinkedHashMap<>();
+    Map<String, String> fields;
     try {
       if (!Files.getAttribute(file, "unix:uid", java.nio.file.LinkOption.NOFOLLOW_LINKS)
           .equals(Files.getAttribute(Path.of("/proc/self"), "unix:uid"))) {
         return Map.of(); // another user's file could name their own listener
       }
-      for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
-        int eq = line.indexOf('=');
-        if (eq > 0) {
-          fields.put(line.substring(0, eq), line.substring(eq + 1));
-        }
-      }
+      fields = fields(file);
     } catch (NoSuchFileException e) {
       return Map.of();
     }
@@ -182,22 +177,27 @@ final class ServiceCommand implements Callable<Integer> {
     return text == null ? StoreService.DEFAULT_LINGER : StoreService.parseLinger(text);
   }
 
+  /** The {@code name=value} lines of a rendezvous file. */
+  private static Map<String, String> fields(Path file) throws IOException {
+    Map<String, String> fields = new java.util.LinkedHashMap<>();
+    for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
+      int eq = line.indexOf('=');
+      if (eq > 0) {
+        fields.put(line.substring(0, eq), line.substring(eq + 1));
+      }
+    }
+    return fields;
+  }
+
   /** Whether a live service's file is in {@code store}. */
   static boolean running(Path store) {
     try {
-      for (String line : Files.readAllLines(store.resolve(StoreService.FILE),
-          StandardCharsets.US_ASCII)) {
-        if (line.startsWith("pid=")) {
-          return ProcessHandle.of(Long.parseLong(line.substring(4)))
-              .map(ProcessHandle::isAlive).orElse(false);
-        }
-      }
-    } catch (NoSuchFileException e) {
-      return false;
+      String pid = fields(store.resolve(StoreService.FILE)).get("pid");
+      return pid != null && ProcessHandle.of(Long.parseLong(pid))
+          .map(ProcessHandle::isAlive).orElse(false);
     } catch (IOException | NumberFormatException e) {
-      return false;
+      return false; // none (NoSuchFileException), or not one we can read
     }
-    return false;
   }
 
   /**
