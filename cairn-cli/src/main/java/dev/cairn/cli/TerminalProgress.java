@@ -20,6 +20,8 @@ final class TerminalProgress implements Progress {
   private ProgressBar bar;
   private long files;
   private long filesDone;
+  /** Bytes of the files done before {@link #start} (an import hashes while it still walks). */
+  private long bytesBeforeStart;
 
   /** A bar as wide as the terminal. */
   TerminalProgress(PrintStream stream) {
@@ -53,15 +55,18 @@ final class TerminalProgress implements Progress {
         .setUpdateIntervalMillis(100)
         .showSpeed()
         .build();
+    bar.stepTo(bytesBeforeStart);
     bar.setExtraMessage(message());
   }
 
   @Override
   public synchronized void advance(long bytes) {
+    filesDone++;
     if (bar != null) {
-      filesDone++;
       bar.stepBy(bytes);
       bar.setExtraMessage(message());
+    } else {
+      bytesBeforeStart += bytes;
     }
   }
 

@@ -27,6 +27,23 @@ class TerminalProgressTest {
   }
 
   @Test
+  void filesDoneBeforeStart_countTowardsTheBar() {
+    // An import hashes while its walk still counts the total.
+    ByteArrayOutputStream buffer = new ByteArrayOutputStream();
+    Progress progress = new TerminalProgress(new PrintStream(buffer, true, StandardCharsets.UTF_8), 100);
+
+    progress.advance(1L << 20);
+    progress.advance(1L << 20);
+    progress.start("import", 4, 4L << 20);
+    progress.advance(1L << 20);
+    progress.advance(1L << 20);
+    progress.finish();
+
+    String shown = buffer.toString(StandardCharsets.UTF_8);
+    assertThat(shown).contains("100%", "4/4 MiB", "4/4 files");
+  }
+
+  @Test
   void finish_withoutStart_isHarmless() {
     new TerminalProgress(new PrintStream(new ByteArrayOutputStream()), 80).finish();
   }

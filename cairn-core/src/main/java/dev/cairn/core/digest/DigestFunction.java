@@ -17,11 +17,7 @@ public enum DigestFunction {
   SHA256("sha256", build.bazel.remote.execution.v2.DigestFunction.Value.SHA256) {
     @Override
     public Hasher newHasher() {
-      try {
-        return new MessageDigestHasher(MessageDigest.getInstance("SHA-256"));
-      } catch (NoSuchAlgorithmException e) {
-        throw new IllegalStateException("the JDK has no SHA-256", e);
-      }
+      return new MessageDigestHasher(Sha256.fresh());
     }
   },
   BLAKE3("blake3", build.bazel.remote.execution.v2.DigestFunction.Value.BLAKE3) {
@@ -102,6 +98,31 @@ public enum DigestFunction {
       }
     }
     throw new IllegalArgumentException("unsupported digest function " + value);
+  }
+
+  /**
+   * Fresh SHA-256 digests cloned from one that is never updated: {@code getInstance} looks the
+   * provider up and constructs through reflection each time, which showed in imports of many small
+   * files (one hasher per file).
+   */
+  private static final class Sha256 {
+    private static final MessageDigest PROTOTYPE = lookUp();
+
+    static MessageDigest fresh() {
+      try {
+        return (MessageDigest) PROTOTYPE.clone();
+      } catch (CloneNotSupportedException e) {
+        return lookUp();
+      }
+    }
+
+    private static MessageDigest lookUp() {
+      try {
+        return MessageDigest.getInstance("SHA-256");
+      } catch (NoSuchAlgorithmException e) {
+        throw new IllegalStateException("the JDK has no SHA-256", e);
+      }
+    }
   }
 
   private static final class MessageDigestHasher implements Hasher {

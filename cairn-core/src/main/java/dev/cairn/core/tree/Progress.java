@@ -10,7 +10,10 @@ public interface Progress {
   /** The work ahead, once known: file count and byte count. */
   default void start(String task, long files, long bytes) {}
 
-  /** One file done, of {@code bytes} bytes. */
+  /**
+   * One file done, of {@code bytes} bytes. An import calls this for files done while its walk
+   * is still counting, before {@link #start}: such files count towards the total given there.
+   */
   default void advance(long bytes) {}
 
   default void finish() {}

@@ -137,7 +137,7 @@ class MerkleTreeBuilderTest {
     Files.writeString(root.resolve("a"), "a");
     Files.writeString(root.resolve("b"), "b");
     CountingProgress importing = new CountingProgress();
-    importing.onStart = () -> { // after the walk, before any file is read
+    importing.onStart = () -> { // after the walk; "b" is read again to be stored, hashed or not
       try {
         Files.delete(root.resolve("b"));
       } catch (IOException e) {
@@ -164,6 +164,78 @@ class MerkleTreeBuilderTest {
         .isInstanceOf(IOException.class);
     assertThat(exporting.started).isEqualTo(1);
     assertThat(exporting.finished).isEqualTo(1);
+  }
+
+  /** Adds up what an import reports, whatever the order of start and advance. */
+  private static final class SummingProgress implements Progress {
+    final java.util.concurrent.atomic.AtomicLong files = new java.util.concurrent.atomic.AtomicLong();
+    final java.util.concurrent.atomic.AtomicLong bytes = new java.util.concurrent.atomic.AtomicLong();
+    volatile long totalFiles = -1;
+    volatile long totalBytes = -1;
+
+    @Override
+    public void start(String task, long files, long bytes) {
+      totalFiles = files;
+      totalBytes = bytes;
+    }
+
+    @Override
+    public void advance(long bytes) {
+      files.incrementAndGet();
+      this.bytes.addAndGet(bytes);
+    }
+  }
+
+  @Test
+  void progress_countsEveryFileOnce_thoughHashingStartsBeforeTheWalkEnds() throws IOException {
+    Path root = Files.createDirectory(dir.resolve("many"));
+    long expectedBytes = 0;
+    for (int d = 0; d < 8; d++) {
+      Path sub = Files.createDirectories(root.resolve("d" + d).resolve("deeper"));
+      for (int f = 0; f < 25; f++) {
+        String content = "file " + d + "/" + f + " ".repeat(f * 10);
+        Files.writeString((f % 2 == 0 ? sub : sub.getParent()).resolve("f" + f), content);
+        expectedBytes += content.length();
+      }
+    }
+    SummingProgress progress = new SummingProgress();
+    MerkleTreeBuilder.Result result =
+        new MerkleTreeBuilder(store, 2, progress, DigestCache.none()).build(root);
+
+    assertThat(result.files()).isEqualTo(200);
+    assertThat(progress.totalFiles).isEqualTo(200);
+    assertThat(progress.totalBytes).isEqualTo(expectedBytes);
+    assertThat(progress.files.get()).isEqualTo(200);
+    assertThat(progress.bytes.get()).isEqualTo(expectedBytes);
+  }
+
+  @Test
+  void specialFileFoundLateInTheWalk_failsTheImport_withFilesAlreadyBeingHashed()
+      throws Exception {
+    // The first directories' files are on the pool when the walk meets the fifo: the import must
+    // fail with the fifo named, stop its hashing threads and store no tree.
+    Path root = Files.createDirectory(dir.resolve("late-fifo"));
+    Path early = Files.createDirectory(root.resolve("a-early"));
+    for (int i = 0; i < 200; i++) {
+      Files.write(early.resolve("f" + i), new byte[64 * 1024]);
+    }
+    Path late = Files.createDirectory(root.resolve("z-late"));
+    Path fifo = late.resolve("pipe");
+    Process mkfifo = new ProcessBuilder("mkfifo", fifo.toString()).inheritIO().start();
+    assertThat(mkfifo.waitFor()).isZero();
+    CountingProgress progress = new CountingProgress();
+
+    assertThatThrownBy(() -> new MerkleTreeBuilder(store, 2, progress, DigestCache.none())
+        .build(root))
+        .isInstanceOf(SpecialFileException.class)
+        .hasMessageContaining(fifo.toString());
+    assertThat(progress.finished).isEqualTo(1);
+    for (Thread t : Thread.getAllStackTraces().keySet()) {
+      if (t.getName().startsWith("cairn-hash-")) {
+        t.join(5_000); // the pool was closed: its threads are on their way out
+        assertThat(t.isAlive()).as(t.getName()).isFalse();
+      }
+    }
   }
 
   @Test
