@@ -46,6 +46,11 @@ import java.util.List;
  */
 public final class ByteStreamService implements ByteStreamGrpc.AsyncService, BindableService {
   static final int CHUNK = 256 * 1024;
+  /**
+   * Uploads from this size on ask a bounded store to make room as they begin ({@link
+   * BlobStore#makeRoomFor}), so that their pages reuse the evicted files' memory.
+   */
+  private static final long MAKE_ROOM_FROM = 1 << 20;
 
   private final Backends backends;
   private final UploadArea uploads;
@@ -361,6 +366,9 @@ public final class ByteStreamService implements ByteStreamGrpc.AsyncService, Bin
       if (!resource.compressed()) {
         hasher = resource.function().newHasher();
         hashPrefix(existing);
+      }
+      if (resource.digest().sizeBytes() >= MAKE_ROOM_FROM) {
+        cas.makeRoomFor(resource.digest().sizeBytes());
       }
       channel.position(existing);
       committed = existing;

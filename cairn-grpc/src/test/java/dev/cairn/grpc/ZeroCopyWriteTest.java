@@ -41,7 +41,9 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInfo;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -51,6 +53,8 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class ZeroCopyWriteTest {
   private static final int MIB = 1 << 20;
+  /** Tags a test whose store holds at most 6 MiB. */
+  private static final String SMALL_STORE = "small-store";
 
   @TempDir Path dir;
   private DiskBlobStore store;
@@ -68,10 +72,12 @@ class ZeroCopyWriteTest {
       new PooledByteBufAllocator(true, 1, 1, 8192, 9, 0, 0, false);
 
   @BeforeEach
-  void start() throws IOException {
+  void start(TestInfo test) throws IOException {
     leakLevel = ResourceLeakDetector.getLevel();
     ResourceLeakDetector.setLevel(ResourceLeakDetector.Level.PARANOID);
-    store = DiskBlobStore.open(DiskStoreConfig.at(dir.resolve("store")));
+    DiskStoreConfig storeConfig = DiskStoreConfig.at(dir.resolve("store"));
+    store = DiskBlobStore.open(test.getTags().contains(SMALL_STORE)
+        ? storeConfig.withMaxSize(6L * MIB) : storeConfig);
     Backends backends = new Backends(Map.<DigestFunction, BlobStore>of(DigestFunction.SHA256, store),
         Map.of(DigestFunction.SHA256, new CompletenessCheckingActionCache(
             new DiskActionCache(dir.resolve("store"), store), store)));
@@ -194,6 +200,52 @@ class ZeroCopyWriteTest {
     assertThat(parser.aliasedMessages() + parser.copiedMessages()).isEqualTo(25);
     assertThat(parser.aliasedMessages()).isGreaterThanOrEqualTo(20);
     assertThat(parser.aliasedDataBytes()).isGreaterThanOrEqualTo(20L * MIB);
+  }
+
+  @Test
+  @Tag(SMALL_STORE)
+  void uploadIntoAFullStore_evictsAsItBegins_notOnlyWhenStored() throws Exception {
+    // A bounded store at its limit makes room when a large upload starts, so that the upload's
+    // pages reuse the memory of the files just deleted (2x the upload rate on this VM).
+    List<Digest> old = new java.util.ArrayList<>();
+    for (int i = 0; i < 4; i++) {
+      old.add(store.put(random(MIB, 100 + i))); // 4 MiB of 6
+    }
+    byte[] data = random(4 * MIB, 3);
+    Digest d = DigestFunction.SHA256.digestOf(data);
+    CompletableFuture<WriteResponse> result = new CompletableFuture<>();
+    StreamObserver<WriteRequest> requests = ByteStreamGrpc.newStub(channel).write(new StreamObserver<>() {
+      @Override
+      public void onNext(WriteResponse value) {
+        result.complete(value);
+      }
+
+      @Override
+      public void onError(Throwable t) {
+        result.completeExceptionally(t);
+      }
+
+      @Override
+      public void onCompleted() {}
+    });
+    requests.onNext(WriteRequest.newBuilder().setResourceName(resource(d, "full-1"))
+        .setData(ByteString.copyFrom(data, 0, MIB)).build());
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (store.stats().evictions() < 2 && System.nanoTime() < deadline) {
+      Thread.sleep(10);
+    }
+    assertThat(result).isNotDone();
+    assertThat(store.stats().evictions()).as("evicted before the upload finished").isEqualTo(2);
+    assertThat(store.findMissing(old)).containsExactlyInAnyOrder(old.get(0), old.get(1));
+
+    requests.onNext(WriteRequest.newBuilder().setWriteOffset(MIB)
+        .setData(ByteString.copyFrom(data, MIB, 3 * MIB)).setFinishWrite(true).build());
+    requests.onCompleted();
+
+    assertThat(await(result).getCommittedSize()).isEqualTo(data.length);
+    assertThat(store.get(d)).isEqualTo(data);
+    assertThat(store.findMissing(old)).containsExactlyInAnyOrder(old.get(0), old.get(1));
+    assertThat(store.stats().bytesUsed()).isEqualTo(6L * MIB);
   }
 
   @Test

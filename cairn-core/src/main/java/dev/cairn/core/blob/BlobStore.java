@@ -96,6 +96,14 @@ public interface BlobStore extends AutoCloseable {
     putFile(digest, file);
   }
 
+  /**
+   * Says that a blob of {@code bytes} bytes is on its way (a streamed upload has begun). A store
+   * with a size limit may make room for it now, while the upload is written, instead of when it
+   * is stored: the memory the evicted files held is then reused for the upload's pages at once.
+   * The default does nothing; the blob is still checked against the limit when it is stored.
+   */
+  default void makeRoomFor(long bytes) throws IOException {}
+
   /** The whole blob in memory; only for small blobs such as Directory messages. */
   default byte[] get(Digest digest) throws IOException {
     if (digest.sizeBytes() > MAX_IN_MEMORY_BYTES) {

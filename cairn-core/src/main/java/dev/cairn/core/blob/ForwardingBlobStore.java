@@ -49,6 +49,11 @@ public abstract class ForwardingBlobStore implements BlobStore {
   }
 
   @Override
+  public void makeRoomFor(long bytes) throws IOException {
+    delegate.makeRoomFor(bytes);
+  }
+
+  @Override
   public void putAll(java.util.Map<Digest, byte[]> blobs) throws IOException {
     delegate.putAll(blobs);
   }

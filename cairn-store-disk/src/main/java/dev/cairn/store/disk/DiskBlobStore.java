@@ -236,6 +236,28 @@ public final class DiskBlobStore implements BlobStore {
     return evictTo(targetBytes);
   }
 
+  /**
+   * Evicts least-recently-used blobs until a blob of {@code bytes} would fit within the limit.
+   * Called as a large upload begins: the page cache then reuses the memory of the files just
+   * deleted for the upload's pages (on a VM, memory the guest freed a while ago can cost as much
+   * to touch again as writing the upload itself). A blob larger than the limit evicts nothing;
+   * storing it will fail.
+   */
+  @Override
+  public void makeRoomFor(long bytes) throws IOException {
+    if (bytes <= 0 || bytes > maxSizeBytes) {
+      return;
+    }
+    lock.lock();
+    try {
+      if (index.bytes() + bytes > maxSizeBytes) {
+        evictLocked(maxSizeBytes - bytes, null);
+      }
+    } finally {
+      lock.unlock();
+    }
+  }
+
   /** The file holding the blob, if the store has it (for hard links and FUSE passthrough). */
   public Optional<Path> pathOf(Digest digest) throws IOException {
     return contains(digest) && !digest.equals(empty) ? Optional.of(blobPath(digest)) : Optional.empty();

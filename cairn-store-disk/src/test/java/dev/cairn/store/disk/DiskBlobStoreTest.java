@@ -95,6 +95,36 @@ class DiskBlobStoreTest extends BlobStoreContractTest {
   }
 
   @Test
+  void makeRoomFor_evictsLeastRecentlyUsed_untilTheComingBlobFits() throws IOException {
+    store = open(DiskStoreConfig.at(dir.resolve("room")).withMaxSize(3000));
+    Digest a = store.put(randomBytes(1000, 20));
+    Digest b = store.put(randomBytes(1000, 21));
+    Digest c = store.put(randomBytes(1000, 22));
+    store.findMissing(List.of(a)); // order of use: b, c, a
+
+    store.makeRoomFor(500); // room for nothing yet: evicts b
+    assertThat(store.findMissing(List.of(a, b, c))).containsExactly(b);
+    store.makeRoomFor(1000); // 2000 used: fits without evicting
+    assertThat(disk().stats().evictions()).isEqualTo(1);
+    store.makeRoomFor(2500); // evicts c, then a
+    assertThat(store.findMissing(List.of(a, c))).containsExactlyInAnyOrder(a, c);
+    assertThat(disk().stats().bytesUsed()).isZero();
+  }
+
+  @Test
+  void makeRoomFor_aBlobTheLimitCannotHold_evictsNothing() throws IOException {
+    store = open(DiskStoreConfig.at(dir.resolve("room2")).withMaxSize(3000));
+    Digest a = store.put(randomBytes(1000, 23));
+
+    store.makeRoomFor(3001);
+    store.makeRoomFor(0);
+    store.makeRoomFor(-5);
+
+    assertThat(store.findMissing(List.of(a))).isEmpty();
+    assertThat(disk().stats().evictions()).isZero();
+  }
+
+  @Test
   void evictionListeners_hearEachEvictedBlob_afterItsFileIsGone() throws IOException {
     DiskBlobStore small = open(DiskStoreConfig.at(dir.resolve("listen")).withMaxSize(2000));
     store = small;
