@@ -31,8 +31,12 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.Executor;
 
 /**
  * Large blobs over ByteStream: reads from any offset with flow control (bytes are read from the
@@ -51,6 +55,19 @@ public final class ByteStreamService implements ByteStreamGrpc.AsyncService, Bin
    * BlobStore#makeRoomFor}), so that their pages reuse the evicted files' memory.
    */
   private static final long MAKE_ROOM_FROM = 1 << 20;
+  /**
+   * Messages of an uncompressed upload from this size on are hashed on another thread while the
+   * next ones are received and written (smaller ones are hashed in line, where a thread hop would
+   * cost more than it saves).
+   */
+  private static final long HASH_BEHIND_FROM = 64 * 1024;
+  /**
+   * How many messages the hashing may lag behind the writes. Each one keeps its transport buffers
+   * until hashed, so this bounds the memory an upload holds to about that many messages.
+   */
+  private static final int HASH_LAG = 2;
+  /** Runs the hashing behind uploads; never refuses a task (a refused one would leak its buffers). */
+  private static final Executor HASHING = task -> Thread.ofVirtual().name("upload-hash").start(task);
 
   private final Backends backends;
   private final UploadArea uploads;
@@ -269,6 +286,13 @@ public final class ByteStreamService implements ByteStreamGrpc.AsyncService, Bin
      * left in the file, hashed from it at the start), so the finished file needs no second read.
      */
     private Hasher hasher;
+    /**
+     * The hashing of the messages handed to {@link #HASHING}, in order: each task starts when the
+     * one before it has ended, and closes its message. Completed once everything is hashed.
+     */
+    private CompletableFuture<Void> hashed = CompletableFuture.completedFuture(null);
+    /** The hashing tasks of the last messages, at most {@link #HASH_LAG}, oldest first. */
+    private final ArrayDeque<CompletableFuture<Void>> hashing = new ArrayDeque<>();
     private long committed;
     private boolean finished;
 
@@ -278,21 +302,28 @@ public final class ByteStreamService implements ByteStreamGrpc.AsyncService, Bin
 
     @Override
     public void onNext(ReceivedWrite message) {
-      try (message) {
-        accept(message);
+      boolean handedOver = false;
+      try {
+        handedOver = accept(message);
+      } finally {
+        if (!handedOver) {
+          message.close();
+        }
       }
     }
 
-    private void accept(ReceivedWrite message) {
+    /** Takes one message; true if its hashing task now owns it (and will close it). */
+    private boolean accept(ReceivedWrite message) {
       WriteRequest request = message.request();
       if (finished) {
-        return; // the answer has been sent (e.g. the blob already existed)
+        return false; // the answer has been sent (e.g. the blob already existed)
       }
+      boolean handedOver = false;
       try {
         if (resource == null) {
           start(request);
           if (finished) {
-            return;
+            return false;
           }
         } else if (!request.getResourceName().isEmpty()
             && !request.getResourceName().equals(resourceText)) {
@@ -309,29 +340,78 @@ public final class ByteStreamService implements ByteStreamGrpc.AsyncService, Bin
         }
         append(message.data(), size);
         committed += size;
+        if (hasher != null) {
+          if (size >= HASH_BEHIND_FROM) {
+            hashBehind(message);
+            handedOver = true;
+          } else {
+            awaitHashed();
+            hash(message.data());
+          }
+        }
         if (request.getFinishWrite()) {
           finish();
         }
       } catch (Exception e) {
         fail(e);
       }
+      return handedOver;
     }
 
     /**
-     * Hashes (an uncompressed upload) and appends one message's bytes. Aliased data are direct
-     * buffers of the transport, which one gathering write(2) takes as they are (the JDK copies
-     * only heap buffers into a direct one first).
+     * Appends one message's bytes to the upload file. Aliased data are direct buffers of the
+     * transport, which one gathering write(2) takes as they are (the JDK copies only heap buffers
+     * into a direct one first).
      */
     private void append(List<ByteBuffer> data, long size) throws IOException {
       ByteBuffer[] parts = new ByteBuffer[data.size()];
       for (int i = 0; i < parts.length; i++) {
         parts[i] = data.get(i).duplicate();
-        if (hasher != null) {
-          hasher.update(data.get(i).duplicate());
-        }
       }
       for (long left = size; left > 0; ) {
         left -= channel.write(parts);
+      }
+    }
+
+    private void hash(List<ByteBuffer> data) {
+      for (ByteBuffer b : data) {
+        hasher.update(b.duplicate());
+      }
+    }
+
+    /**
+     * Hashes {@code message} on another thread after the messages before it, and closes it then,
+     * so that SHA-256 (the larger part of an upload's CPU time) runs while the next messages are
+     * received and written. Waits first while {@link #HASH_LAG} messages are still unhashed.
+     */
+    private void hashBehind(ReceivedWrite message) {
+      while (hashing.size() >= HASH_LAG) {
+        hashing.removeFirst().join();
+      }
+      hashed = hashed.handleAsync((ignored, earlier) -> {
+        try {
+          if (earlier == null) {
+            hash(message.data());
+          }
+        } finally {
+          message.close();
+        }
+        if (earlier != null) {
+          throw earlier instanceof CompletionException c ? c : new CompletionException(earlier);
+        }
+        return null;
+      }, HASHING);
+      hashing.addLast(hashed);
+    }
+
+    /** Waits until every message handed to {@link #hashBehind} is hashed. */
+    private void awaitHashed() throws IOException {
+      try {
+        hashed.join();
+      } catch (CompletionException e) {
+        throw new IOException("hashing upload of " + resource.digest() + " failed", e.getCause());
+      } finally {
+        hashing.clear();
       }
     }
 
@@ -400,6 +480,7 @@ public final class ByteStreamService implements ByteStreamGrpc.AsyncService, Bin
           cas.put(resource.digest(), in);
         }
       } else {
+        awaitHashed();
         Digest received = hasher.finish();
         if (!received.equals(resource.digest())) {
           throw received.sizeBytes() != resource.digest().sizeBytes()
