@@ -51,10 +51,14 @@ import java.util.concurrent.Executor;
 public final class ByteStreamService implements ByteStreamGrpc.AsyncService, BindableService {
   static final int CHUNK = 256 * 1024;
   /**
-   * Uploads from this size on ask a bounded store to make room as they begin ({@link
-   * BlobStore#makeRoomFor}), so that their pages reuse the evicted files' memory.
+   * Uploads from this size on ask a bounded store to make room as their bytes arrive ({@link
+   * BlobStore#makeRoomFor}), so that their pages reuse the evicted files' memory, in steps of
+   * this much: a stream never makes the store evict more than it has sent plus one step, whatever
+   * size it claims.
    */
-  private static final long MAKE_ROOM_FROM = 1 << 20;
+  private static final long ROOM_STEP = 8 << 20;
+  /** Uploads smaller than this leave eviction to the moment they are stored. */
+  private static final long ROOM_FROM = 1 << 20;
   /**
    * Messages of an uncompressed upload from this size on are hashed on another thread while the
    * next ones are received and written (smaller ones are hashed in line, where a thread hop would
@@ -66,8 +70,24 @@ public final class ByteStreamService implements ByteStreamGrpc.AsyncService, Bin
    * until hashed, so this bounds the memory an upload holds to about that many messages.
    */
   private static final int HASH_LAG = 2;
-  /** Runs the hashing behind uploads; never refuses a task (a refused one would leak its buffers). */
-  private static final Executor HASHING = task -> Thread.ofVirtual().name("upload-hash").start(task);
+  /**
+   * Runs the hashing behind uploads. Never refuses a task, which would leak its message's
+   * buffers: a thread that cannot be started runs it in line.
+   */
+  private static final Executor HASHING = task -> {
+    Thread thread;
+    try {
+      thread = Thread.ofVirtual().name("upload-hash").unstarted(task);
+    } catch (Throwable e) {
+      task.run();
+      return;
+    }
+    try {
+      thread.start();
+    } catch (Throwable e) {
+      task.run();
+    }
+  };
 
   private final Backends backends;
   private final UploadArea uploads;
@@ -272,7 +292,9 @@ public final class ByteStreamService implements ByteStreamGrpc.AsyncService, Bin
 
   /**
    * One Write stream. gRPC delivers its messages one at a time, so no locking is needed. Each
-   * message is closed (its transport buffers released) when {@link #onNext} returns.
+   * message is closed (its transport buffers released) when {@link #onNext} returns, or, if it is
+   * hashed behind the writes ({@link #hashBehind}), when its hashing task ends: an upload holds at
+   * most {@link #HASH_LAG} messages' buffers besides the one being received.
    */
   private final class Upload implements StreamObserver<ReceivedWrite> {
     private final StreamObserver<WriteResponse> response;
@@ -293,6 +315,10 @@ public final class ByteStreamService implements ByteStreamGrpc.AsyncService, Bin
     private CompletableFuture<Void> hashed = CompletableFuture.completedFuture(null);
     /** The hashing tasks of the last messages, at most {@link #HASH_LAG}, oldest first. */
     private final ArrayDeque<CompletableFuture<Void>> hashing = new ArrayDeque<>();
+    /** Set when the upload failed or the client left: pending hashing tasks only release. */
+    private volatile boolean abandoned;
+    /** The size this upload has asked the store to make room for so far. */
+    private long roomMade;
     private long committed;
     private boolean finished;
 
@@ -338,6 +364,7 @@ public final class ByteStreamService implements ByteStreamGrpc.AsyncService, Bin
           discard();
           throw DigestMismatchException.sizeDiffers(resource.digest(), committed + size);
         }
+        makeRoom(committed + size);
         append(message.data(), size);
         committed += size;
         if (hasher != null) {
@@ -390,7 +417,7 @@ public final class ByteStreamService implements ByteStreamGrpc.AsyncService, Bin
       }
       hashed = hashed.handleAsync((ignored, earlier) -> {
         try {
-          if (earlier == null) {
+          if (earlier == null && !abandoned) {
             hash(message.data());
           }
         } finally {
@@ -447,11 +474,21 @@ public final class ByteStreamService implements ByteStreamGrpc.AsyncService, Bin
         hasher = resource.function().newHasher();
         hashPrefix(existing);
       }
-      if (resource.digest().sizeBytes() >= MAKE_ROOM_FROM) {
-        cas.makeRoomFor(resource.digest().sizeBytes());
-      }
       channel.position(existing);
       committed = existing;
+    }
+
+    /**
+     * Asks the store to make room for the upload once it has received {@code received} bytes, a
+     * step ahead ({@link #ROOM_STEP}) and never beyond the declared size: a store at its limit
+     * evicts just before the upload's pages are written, so they reuse the memory just freed.
+     */
+    private void makeRoom(long received) throws IOException {
+      long declared = resource.digest().sizeBytes();
+      if (received > roomMade && declared >= ROOM_FROM) {
+        roomMade = Math.min(declared, received + ROOM_STEP);
+        cas.makeRoomFor(roomMade);
+      }
     }
 
     /** Hashes what an earlier, interrupted stream of this upload left in the file. */
@@ -503,6 +540,7 @@ public final class ByteStreamService implements ByteStreamGrpc.AsyncService, Bin
 
     private void fail(Exception e) {
       finished = true;
+      abandoned = true;
       if (e instanceof DigestMismatchException || e instanceof IllegalArgumentException) {
         discard();
       }
@@ -526,6 +564,7 @@ public final class ByteStreamService implements ByteStreamGrpc.AsyncService, Bin
     public void onError(Throwable t) {
       // The client went away: keep what arrived, so the upload can resume (or expire).
       finished = true;
+      abandoned = true;
       closeChannel();
       releaseFile();
     }

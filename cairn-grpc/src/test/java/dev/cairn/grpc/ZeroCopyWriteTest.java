@@ -53,7 +53,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class ZeroCopyWriteTest {
   private static final int MIB = 1 << 20;
-  /** Tags a test whose store holds at most 6 MiB. */
+  /** Tags a test whose store holds at most 24 MiB. */
   private static final String SMALL_STORE = "small-store";
 
   @TempDir Path dir;
@@ -77,7 +77,7 @@ class ZeroCopyWriteTest {
     ResourceLeakDetector.setLevel(ResourceLeakDetector.Level.PARANOID);
     DiskStoreConfig storeConfig = DiskStoreConfig.at(dir.resolve("store"));
     store = DiskBlobStore.open(test.getTags().contains(SMALL_STORE)
-        ? storeConfig.withMaxSize(6L * MIB) : storeConfig);
+        ? storeConfig.withMaxSize(24L * MIB) : storeConfig);
     Backends backends = new Backends(Map.<DigestFunction, BlobStore>of(DigestFunction.SHA256, store),
         Map.of(DigestFunction.SHA256, new CompletenessCheckingActionCache(
             new DiskActionCache(dir.resolve("store"), store), store)));
@@ -202,19 +202,9 @@ class ZeroCopyWriteTest {
     assertThat(parser.aliasedDataBytes()).isGreaterThanOrEqualTo(20L * MIB);
   }
 
-  @Test
-  @Tag(SMALL_STORE)
-  void uploadIntoAFullStore_evictsAsItBegins_notOnlyWhenStored() throws Exception {
-    // A bounded store at its limit makes room when a large upload starts, so that the upload's
-    // pages reuse the memory of the files just deleted (2x the upload rate on this VM).
-    List<Digest> old = new java.util.ArrayList<>();
-    for (int i = 0; i < 4; i++) {
-      old.add(store.put(random(MIB, 100 + i))); // 4 MiB of 6
-    }
-    byte[] data = random(4 * MIB, 3);
-    Digest d = DigestFunction.SHA256.digestOf(data);
-    CompletableFuture<WriteResponse> result = new CompletableFuture<>();
-    StreamObserver<WriteRequest> requests = ByteStreamGrpc.newStub(channel).write(new StreamObserver<>() {
+  /** A Write stream whose messages the test sends one by one; the answer goes to {@code result}. */
+  private StreamObserver<WriteRequest> openWrite(CompletableFuture<WriteResponse> result) {
+    return ByteStreamGrpc.newStub(channel).write(new StreamObserver<>() {
       @Override
       public void onNext(WriteResponse value) {
         result.complete(value);
@@ -228,24 +218,71 @@ class ZeroCopyWriteTest {
       @Override
       public void onCompleted() {}
     });
-    requests.onNext(WriteRequest.newBuilder().setResourceName(resource(d, "full-1"))
-        .setData(ByteString.copyFrom(data, 0, MIB)).build());
+  }
+
+  /** Fills the 24 MiB store with 20 blobs of 1 MiB, oldest first. */
+  private List<Digest> fillStore() throws IOException {
+    List<Digest> old = new java.util.ArrayList<>();
+    for (int i = 0; i < 20; i++) {
+      old.add(store.put(random(MIB, 100 + i)));
+    }
+    return old;
+  }
+
+  private void awaitEvictions(long count) throws InterruptedException {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-    while (store.stats().evictions() < 2 && System.nanoTime() < deadline) {
+    while (store.stats().evictions() < count && System.nanoTime() < deadline) {
       Thread.sleep(10);
     }
-    assertThat(result).isNotDone();
-    assertThat(store.stats().evictions()).as("evicted before the upload finished").isEqualTo(2);
-    assertThat(store.findMissing(old)).containsExactlyInAnyOrder(old.get(0), old.get(1));
+  }
 
-    requests.onNext(WriteRequest.newBuilder().setWriteOffset(MIB)
-        .setData(ByteString.copyFrom(data, MIB, 3 * MIB)).setFinishWrite(true).build());
+  @Test
+  @Tag(SMALL_STORE)
+  void uploadIntoAFullStore_evictsAsItsBytesArrive_notOnlyWhenStored() throws Exception {
+    // A bounded store at its limit makes room while a large upload arrives, so that the upload's
+    // pages reuse the memory of the files just deleted (2x the upload rate on this VM).
+    List<Digest> old = fillStore();
+    byte[] data = random(12 * MIB, 3);
+    Digest d = DigestFunction.SHA256.digestOf(data);
+    CompletableFuture<WriteResponse> result = new CompletableFuture<>();
+    StreamObserver<WriteRequest> requests = openWrite(result);
+    requests.onNext(WriteRequest.newBuilder().setResourceName(resource(d, "full-1"))
+        .setData(ByteString.copyFrom(data, 0, MIB)).build());
+    awaitEvictions(5); // room for what arrived and one 8 MiB step: 9 of 24 MiB
+    assertThat(result).isNotDone();
+    assertThat(store.stats().evictions()).as("evicted before the upload finished").isEqualTo(5);
+    assertThat(store.findMissing(old)).containsExactlyInAnyOrderElementsOf(old.subList(0, 5));
+
+    for (int off = MIB; off < data.length; off += MIB) {
+      requests.onNext(WriteRequest.newBuilder().setWriteOffset(off)
+          .setData(ByteString.copyFrom(data, off, MIB)).setFinishWrite(off + MIB == data.length)
+          .build());
+    }
     requests.onCompleted();
 
     assertThat(await(result).getCommittedSize()).isEqualTo(data.length);
     assertThat(store.get(d)).isEqualTo(data);
-    assertThat(store.findMissing(old)).containsExactlyInAnyOrder(old.get(0), old.get(1));
-    assertThat(store.stats().bytesUsed()).isEqualTo(6L * MIB);
+    assertThat(store.findMissing(old)).containsExactlyInAnyOrderElementsOf(old.subList(0, 8));
+    assertThat(store.stats().bytesUsed()).isEqualTo(24L * MIB);
+  }
+
+  @Test
+  @Tag(SMALL_STORE)
+  void uploadThatClaimsAHugeSize_evictsNoMoreThanItSentAndOneStep() throws Exception {
+    // The size in the resource name is only a claim: a stream that names a 20 MiB blob, sends
+    // 1 MiB and leaves must not have emptied the store.
+    List<Digest> old = fillStore();
+    Digest claimed = new Digest("ab".repeat(32), 20L * MIB);
+    CompletableFuture<WriteResponse> result = new CompletableFuture<>();
+    StreamObserver<WriteRequest> requests = openWrite(result);
+    requests.onNext(WriteRequest.newBuilder().setResourceName(resource(claimed, "liar-1"))
+        .setData(ByteString.copyFrom(random(MIB, 4))).build());
+    awaitEvictions(5);
+    requests.onError(Status.CANCELLED.withDescription("test leaves").asRuntimeException());
+    Thread.sleep(200); // let a wrong extra eviction show, if one were coming
+
+    assertThat(store.stats().evictions()).isEqualTo(5);
+    assertThat(store.findMissing(old)).containsExactlyInAnyOrderElementsOf(old.subList(0, 5));
   }
 
   @Test

@@ -116,7 +116,7 @@ public final class MerkleTreeBuilder {
         counts.add(shape);
         progress.start("import", counts.files, counts.bytes);
         return finish(shape, counts, pool);
-      } catch (IOException | RuntimeException e) {
+      } catch (Throwable e) { // also an Error: closing the pool would wait for all queued hashing
         pool.shutdownNow();
         throw e;
       }

@@ -166,15 +166,25 @@ class MerkleTreeBuilderTest {
     assertThat(exporting.finished).isEqualTo(1);
   }
 
-  /** Adds up what an import reports, whatever the order of start and advance. */
+  /** Adds up what an import reports; {@link #start} waits until a file is done, if asked to. */
   private static final class SummingProgress implements Progress {
     final java.util.concurrent.atomic.AtomicLong files = new java.util.concurrent.atomic.AtomicLong();
     final java.util.concurrent.atomic.AtomicLong bytes = new java.util.concurrent.atomic.AtomicLong();
+    final java.util.concurrent.CountDownLatch firstFile = new java.util.concurrent.CountDownLatch(1);
+    boolean startWaitsForAFile;
+    volatile boolean fileDoneBeforeStart;
     volatile long totalFiles = -1;
     volatile long totalBytes = -1;
 
     @Override
     public void start(String task, long files, long bytes) {
+      if (startWaitsForAFile) {
+        try {
+          fileDoneBeforeStart = firstFile.await(10, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      }
       totalFiles = files;
       totalBytes = bytes;
     }
@@ -183,11 +193,12 @@ class MerkleTreeBuilderTest {
     public void advance(long bytes) {
       files.incrementAndGet();
       this.bytes.addAndGet(bytes);
+      firstFile.countDown();
     }
   }
 
   @Test
-  void progress_countsEveryFileOnce_thoughHashingStartsBeforeTheWalkEnds() throws IOException {
+  void hashingStartsBeforeTheWalkEnds_andProgressCountsEveryFileOnce() throws IOException {
     Path root = Files.createDirectory(dir.resolve("many"));
     long expectedBytes = 0;
     for (int d = 0; d < 8; d++) {
@@ -199,9 +210,14 @@ class MerkleTreeBuilderTest {
       }
     }
     SummingProgress progress = new SummingProgress();
+    // start() comes once the walk is over; it waits for a file to be done, which only happens
+    // there if files are hashed while the walk still runs (a builder that walked first would make
+    // it wait its full 10 s in vain).
+    progress.startWaitsForAFile = true;
     MerkleTreeBuilder.Result result =
         new MerkleTreeBuilder(store, 2, progress, DigestCache.none()).build(root);
 
+    assertThat(progress.fileDoneBeforeStart).isTrue();
     assertThat(result.files()).isEqualTo(200);
     assertThat(progress.totalFiles).isEqualTo(200);
     assertThat(progress.totalBytes).isEqualTo(expectedBytes);
@@ -210,32 +226,52 @@ class MerkleTreeBuilderTest {
   }
 
   @Test
-  void specialFileFoundLateInTheWalk_failsTheImport_withFilesAlreadyBeingHashed()
-      throws Exception {
-    // The first directories' files are on the pool when the walk meets the fifo: the import must
-    // fail with the fifo named, stop its hashing threads and store no tree.
+  void specialFileFoundLateInTheWalk_failsAtOnce_andStopsTheHashingUnderWay() throws Exception {
+    // The root's files go to the pool before the walk enters "sub" (3,000 entries to stat) and
+    // meets the fifo. Their hashing blocks (in progress) until the test ends it: the import must
+    // fail with the fifo named without waiting for it, and interrupt it.
     Path root = Files.createDirectory(dir.resolve("late-fifo"));
-    Path early = Files.createDirectory(root.resolve("a-early"));
-    for (int i = 0; i < 200; i++) {
-      Files.write(early.resolve("f" + i), new byte[64 * 1024]);
+    for (int i = 0; i < 20; i++) {
+      Files.writeString(root.resolve("f" + i), "file " + i);
     }
-    Path late = Files.createDirectory(root.resolve("z-late"));
-    Path fifo = late.resolve("pipe");
+    Path sub = Files.createDirectory(root.resolve("sub"));
+    for (int i = 0; i < 3000; i++) {
+      Files.createFile(sub.resolve("e" + i));
+    }
+    Path fifo = sub.resolve("pipe");
     Process mkfifo = new ProcessBuilder("mkfifo", fifo.toString()).inheritIO().start();
     assertThat(mkfifo.waitFor()).isZero();
-    CountingProgress progress = new CountingProgress();
-
-    assertThatThrownBy(() -> new MerkleTreeBuilder(store, 2, progress, DigestCache.none())
-        .build(root))
-        .isInstanceOf(SpecialFileException.class)
-        .hasMessageContaining(fifo.toString());
-    assertThat(progress.finished).isEqualTo(1);
-    for (Thread t : Thread.getAllStackTraces().keySet()) {
-      if (t.getName().startsWith("cairn-hash-")) {
-        t.join(5_000); // the pool was closed: its threads are on their way out
-        assertThat(t.isAlive()).as(t.getName()).isFalse();
+    java.util.concurrent.CountDownLatch never = new java.util.concurrent.CountDownLatch(1);
+    java.util.concurrent.atomic.AtomicInteger entered = new java.util.concurrent.atomic.AtomicInteger();
+    java.util.concurrent.atomic.AtomicInteger interrupted = new java.util.concurrent.atomic.AtomicInteger();
+    java.util.concurrent.atomic.AtomicInteger finished = new java.util.concurrent.atomic.AtomicInteger();
+    Progress blocking = new Progress() {
+      @Override
+      public void advance(long bytes) {
+        entered.incrementAndGet();
+        try {
+          never.await();
+        } catch (InterruptedException e) {
+          interrupted.incrementAndGet();
+          Thread.currentThread().interrupt();
+        }
       }
-    }
+
+      @Override
+      public void finish() {
+        finished.incrementAndGet();
+      }
+    };
+
+    org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(java.time.Duration.ofSeconds(20),
+        () -> assertThatThrownBy(() -> new MerkleTreeBuilder(store, 2, blocking, DigestCache.none())
+            .build(root))
+            .isInstanceOf(SpecialFileException.class)
+            .hasMessageContaining(fifo.toString()));
+    assertThat(finished.get()).isEqualTo(1);
+    // Without shutdownNow, closing the pool would wait for the blocked tasks: the timeout above.
+    assertThat(entered.get()).as("hashing under way when the walk failed").isPositive();
+    assertThat(interrupted.get()).as("hashing tasks interrupted").isEqualTo(entered.get());
   }
 
   @Test

@@ -117,8 +117,6 @@ class DiskBlobStoreTest extends BlobStoreContractTest {
     Digest a = store.put(randomBytes(1000, 23));
 
     store.makeRoomFor(3001);
-    store.makeRoomFor(0);
-    store.makeRoomFor(-5);
 
     assertThat(store.findMissing(List.of(a))).isEmpty();
     assertThat(disk().stats().evictions()).isZero();
