@@ -12,6 +12,7 @@ import com.google.bytestream.ByteStreamProto.WriteResponse;
 import com.google.protobuf.UnsafeByteOperations;
 import dev.cairn.core.blob.BlobStore;
 import dev.cairn.core.blob.DigestMismatchException;
+import dev.cairn.core.blob.RoomAhead;
 import dev.cairn.core.digest.Digest;
 import dev.cairn.core.digest.Hasher;
 import io.grpc.BindableService;
@@ -50,15 +51,6 @@ import java.util.concurrent.Executor;
  */
 public final class ByteStreamService implements ByteStreamGrpc.AsyncService, BindableService {
   static final int CHUNK = 256 * 1024;
-  /**
-   * Uploads from this size on ask a bounded store to make room as their bytes arrive ({@link
-   * BlobStore#makeRoomFor}), so that their pages reuse the evicted files' memory, in steps of
-   * this much: a stream never makes the store evict more than it has sent plus one step, whatever
-   * size it claims.
-   */
-  private static final long ROOM_STEP = 8 << 20;
-  /** Uploads smaller than this leave eviction to the moment they are stored. */
-  private static final long ROOM_FROM = 1 << 20;
   /**
    * Messages of an uncompressed upload from this size on are hashed on another thread while the
    * next ones are received and written (smaller ones are hashed in line, where a thread hop would
@@ -317,8 +309,8 @@ public final class ByteStreamService implements ByteStreamGrpc.AsyncService, Bin
     private final ArrayDeque<CompletableFuture<Void>> hashing = new ArrayDeque<>();
     /** Set when the upload failed or the client left: pending hashing tasks only release. */
     private volatile boolean abandoned;
-    /** The size this upload has asked the store to make room for so far. */
-    private long roomMade;
+    /** Makes room in the store as the upload's bytes arrive (so their pages reuse evicted ones). */
+    private RoomAhead room;
     private long committed;
     private boolean finished;
 
@@ -364,7 +356,7 @@ public final class ByteStreamService implements ByteStreamGrpc.AsyncService, Bin
           discard();
           throw DigestMismatchException.sizeDiffers(resource.digest(), committed + size);
         }
-        makeRoom(committed + size);
+        room.arrived(committed + size);
         append(message.data(), size);
         committed += size;
         if (hasher != null) {
@@ -450,6 +442,7 @@ public final class ByteStreamService implements ByteStreamGrpc.AsyncService, Bin
         answer(resource.compressed() ? -1 : resource.digest().sizeBytes());
         return;
       }
+      room = new RoomAhead(cas, resource.digest().sizeBytes());
       file = uploads.fileFor(resource);
       if (!uploads.acquire(file, java.time.Duration.ofSeconds(5))) {
         file = null;
@@ -476,19 +469,6 @@ public final class ByteStreamService implements ByteStreamGrpc.AsyncService, Bin
       }
       channel.position(existing);
       committed = existing;
-    }
-
-    /**
-     * Asks the store to make room for the upload once it has received {@code received} bytes, a
-     * step ahead ({@link #ROOM_STEP}) and never beyond the declared size: a store at its limit
-     * evicts just before the upload's pages are written, so they reuse the memory just freed.
-     */
-    private void makeRoom(long received) throws IOException {
-      long declared = resource.digest().sizeBytes();
-      if (received > roomMade && declared >= ROOM_FROM) {
-        roomMade = Math.min(declared, received + ROOM_STEP);
-        cas.makeRoomFor(roomMade);
-      }
     }
 
     /** Hashes what an earlier, interrupted stream of this upload left in the file. */

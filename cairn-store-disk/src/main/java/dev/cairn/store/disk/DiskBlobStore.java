@@ -3,6 +3,7 @@ package dev.cairn.store.disk;
 import dev.cairn.core.blob.BlobNotFoundException;
 import dev.cairn.core.blob.BlobStore;
 import dev.cairn.core.blob.DigestMismatchException;
+import dev.cairn.core.blob.RoomAhead;
 import dev.cairn.core.blob.StoreFullException;
 import dev.cairn.core.blob.VerifyingInputStream;
 import dev.cairn.core.digest.Digest;
@@ -741,7 +742,11 @@ public final class DiskBlobStore implements BlobStore {
         temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
       // Sized to the blob (plus one byte, to see excess data): most blobs are small.
       byte[] chunk = new byte[(int) Math.min(COPY_CHUNK, digest.sizeBytes() + 1)];
+      RoomAhead room = new RoomAhead(this, digest.sizeBytes());
+      long written = 0;
       for (int n; (n = in.readNBytes(chunk, 0, chunk.length)) > 0; ) {
+        written += n;
+        room.arrived(Math.min(written, digest.sizeBytes()));
         ByteBuffer buffer = ByteBuffer.wrap(chunk, 0, n);
         while (buffer.hasRemaining()) {
           out.write(buffer);

@@ -112,6 +112,66 @@ class DiskBlobStoreTest extends BlobStoreContractTest {
   }
 
   @Test
+  void largePut_intoAFullStore_evictsWhileItsBytesArrive_andOnlyAsMuchAsArrived() throws IOException {
+    // Room is made as the bytes come (what arrived plus one 8 MiB step), so the blob's pages can
+    // reuse the evicted files' memory; a stream that stops early has evicted no more than that.
+    int mib = 1 << 20;
+    store = open(DiskStoreConfig.at(dir.resolve("room3")).withMaxSize(24L * mib));
+    List<Digest> old = new java.util.ArrayList<>();
+    for (int i = 0; i < 20; i++) {
+      old.add(store.put(randomBytes(mib, 200 + i))); // 20 of 24 MiB
+    }
+    byte[] blob = randomBytes(12 * mib, 300);
+    Digest digest = DigestFunction.SHA256.digestOf(blob);
+    long[] evictionsAfterFirstMiB = {-1};
+    java.io.InputStream watched = new java.io.ByteArrayInputStream(blob) {
+      @Override
+      public synchronized int read(byte[] b, int off, int len) {
+        if (pos >= 2 * mib && evictionsAfterFirstMiB[0] < 0) {
+          evictionsAfterFirstMiB[0] = disk().stats().evictions();
+        }
+        return super.read(b, off, Math.min(len, mib));
+      }
+    };
+
+    store.put(digest, watched);
+
+    // After 1 MiB had arrived: room for 9 MiB of 24, with 20 used: the 5 oldest evicted.
+    assertThat(evictionsAfterFirstMiB[0]).isEqualTo(5);
+    assertThat(store.get(digest)).isEqualTo(blob);
+    assertThat(store.findMissing(old)).containsExactlyInAnyOrderElementsOf(old.subList(0, 8));
+    assertThat(disk().stats().bytesUsed()).isEqualTo(24L * mib);
+
+    // A stream that breaks off after 1 MiB of a declared 12 MiB has cost 1 + 8 MiB of room.
+    store = open(DiskStoreConfig.at(dir.resolve("room4")).withMaxSize(24L * mib));
+    List<Digest> others = new java.util.ArrayList<>();
+    for (int i = 0; i < 20; i++) {
+      others.add(store.put(randomBytes(mib, 400 + i)));
+    }
+    java.io.InputStream broken = new java.io.InputStream() {
+      private int sent;
+
+      @Override
+      public int read() throws IOException {
+        throw new UnsupportedOperationException();
+      }
+
+      @Override
+      public int read(byte[] b, int off, int len) throws IOException {
+        if (sent >= mib) {
+          throw new IOException("client went away");
+        }
+        int n = Math.min(len, mib - sent);
+        sent += n;
+        return n;
+      }
+    };
+    assertThatThrownBy(() -> store.put(digest, broken)).hasMessageContaining("client went away");
+    assertThat(disk().stats().evictions()).isEqualTo(5);
+    assertThat(store.findMissing(others)).containsExactlyInAnyOrderElementsOf(others.subList(0, 5));
+  }
+
+  @Test
   void makeRoomFor_aBlobTheLimitCannotHold_evictsNothing() throws IOException {
     store = open(DiskStoreConfig.at(dir.resolve("room2")).withMaxSize(3000));
     Digest a = store.put(randomBytes(1000, 23));
