@@ -49,17 +49,26 @@ public final class CairnGrpcServer implements AutoCloseable {
     if (metrics != null) {
       builder.intercept(new GrpcMetrics(metrics));
     }
-    services(config, backends, uploads).forEach(builder::addService);
+    services(config, backends, uploads, true).forEach(builder::addService);
     extraServices.forEach(builder::addService);
     this.server = builder.build();
   }
 
   /** The services, for embedding in another server (tests use an in-process one). */
   public static List<BindableService> services(Config config, Backends backends, UploadArea uploads) {
+    return services(config, backends, uploads, false);
+  }
+
+  /**
+   * The services; {@code socketTransport} for a server on a socket transport (Netty), which
+   * serializes each sent message before the send returns (see {@link ByteStreamService}).
+   */
+  public static List<BindableService> services(Config config, Backends backends, UploadArea uploads,
+      boolean socketTransport) {
     return List.of(
         new CapabilitiesService(backends, config.maxBatchTotalSizeBytes()),
         new ContentAddressableStorageService(backends, config.maxBatchTotalSizeBytes()),
-        new ByteStreamService(backends, uploads),
+        new ByteStreamService(backends, uploads, socketTransport),
         new ActionCacheService(backends));
   }
 

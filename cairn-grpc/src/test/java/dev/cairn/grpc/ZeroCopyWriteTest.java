@@ -85,7 +85,7 @@ class ZeroCopyWriteTest {
     CairnGrpcServer.Config config =
         new CairnGrpcServer.Config(new InetSocketAddress("127.0.0.1", 0), 4L << 20, Duration.ofSeconds(5));
     // The same services `cairn serve` binds, on a Netty server whose allocator the test can read.
-    List<BindableService> services = CairnGrpcServer.services(config, backends, uploads);
+    List<BindableService> services = CairnGrpcServer.services(config, backends, uploads, true);
     bytestream = services.stream().filter(ByteStreamService.class::isInstance)
         .map(ByteStreamService.class::cast).findFirst().orElseThrow();
     executor = Executors.newVirtualThreadPerTaskExecutor();
@@ -283,6 +283,27 @@ class ZeroCopyWriteTest {
 
     assertThat(store.stats().evictions()).isEqualTo(5);
     assertThat(store.findMissing(old)).containsExactlyInAnyOrderElementsOf(old.subList(0, 5));
+  }
+
+  @Test
+  void reads_overNetty_reuseOneChunkArray_andStillSendEveryByteRight() throws Exception {
+    // On a socket transport a Read reuses one array for all its chunks: safe only because the
+    // transport copies each message out before onNext returns. Were that ever not so, chunks
+    // would arrive overwritten by later ones, which these reads would see.
+    byte[] data = random(5 * MIB + 4321, 7);
+    Digest d = store.put(data);
+    com.google.bytestream.ByteStreamGrpc.ByteStreamBlockingStub reader =
+        ByteStreamGrpc.newBlockingStub(channel);
+    for (long[] range : new long[][] {{0, 0}, {12_345, 0}, {MIB - 1, 3 * MIB}, {data.length, 0}}) {
+      java.io.ByteArrayOutputStream got = new java.io.ByteArrayOutputStream();
+      reader.read(com.google.bytestream.ByteStreamProto.ReadRequest.newBuilder()
+              .setResourceName("blobs/" + d.hash() + "/" + d.sizeBytes())
+              .setReadOffset(range[0]).setReadLimit(range[1]).build())
+          .forEachRemaining(r -> got.writeBytes(r.getData().toByteArray()));
+      int end = range[1] == 0 ? data.length : (int) Math.min(data.length, range[0] + range[1]);
+      assertThat(got.toByteArray()).as("offset %d limit %d", range[0], range[1])
+          .isEqualTo(java.util.Arrays.copyOfRange(data, (int) range[0], end));
+    }
   }
 
   @Test

@@ -97,10 +97,11 @@ public interface BlobStore extends AutoCloseable {
   }
 
   /**
-   * Says that a blob of {@code bytes} bytes is on its way (a streamed upload has begun). A store
-   * with a size limit may make room for it now, while the upload is written, instead of when it
-   * is stored: the memory the evicted files held is then reused for the upload's pages at once.
-   * The default does nothing; the blob is still checked against the limit when it is stored.
+   * Asks a store with a size limit to make {@code bytes} more bytes fit now (used + bytes within
+   * the limit), evicting if it must: a blob being written calls this as its bytes arrive (see
+   * {@link RoomAhead}), so that the memory the evicted files held is reused for its pages at
+   * once. It reserves nothing: calls do not add up, and the blob is still checked against the
+   * limit when it is stored. The default does nothing.
    */
   default void makeRoomFor(long bytes) throws IOException {}
 

@@ -238,11 +238,11 @@ public final class DiskBlobStore implements BlobStore {
   }
 
   /**
-   * Evicts least-recently-used blobs until a blob of {@code bytes} would fit within the limit.
-   * Called as a large upload begins: the page cache then reuses the memory of the files just
-   * deleted for the upload's pages (on a VM, memory the guest freed a while ago can cost as much
-   * to touch again as writing the upload itself). A blob larger than the limit evicts nothing;
-   * storing it will fail.
+   * Evicts least-recently-used blobs until {@code bytes} more would fit within the limit. Called,
+   * with growing sizes, while a large blob's bytes arrive ({@link RoomAhead}): the page cache then
+   * reuses the memory of the files just deleted for the blob's pages (on a VM, memory the guest
+   * freed a while ago can cost as much to touch again as writing the blob itself). Reserves
+   * nothing. A size larger than the limit evicts nothing; storing such a blob will fail.
    */
   @Override
   public void makeRoomFor(long bytes) throws IOException {
