@@ -127,10 +127,12 @@ class ZeroCopyWriteTest {
     return "uploads/" + uploadId + "/blobs/" + d.hash() + "/" + d.sizeBytes();
   }
 
-  /** Sends data in chunks of chunkSize; cancels the call after cancelAfter chunks (if >= 0). */
-  private CompletableFuture<WriteResponse> upload(String name, byte[] data, int chunkSize, int cancelAfter) {
-    CompletableFuture<WriteResponse> result = new CompletableFuture<>();
-    StreamObserver<WriteRequest> requests = ByteStreamGrpc.newStub(channel).write(new StreamObserver<>() {
+  /**
+   * A Write stream whose messages the caller sends; the answer goes to {@code result} (null if
+   * the server completes without one).
+   */
+  private StreamObserver<WriteRequest> openWrite(CompletableFuture<WriteResponse> result) {
+    return ByteStreamGrpc.newStub(channel).write(new StreamObserver<>() {
       @Override
       public void onNext(WriteResponse value) {
         result.complete(value);
@@ -146,6 +148,12 @@ class ZeroCopyWriteTest {
         result.complete(null);
       }
     });
+  }
+
+  /** Sends data in chunks of chunkSize; cancels the call after cancelAfter chunks (if >= 0). */
+  private CompletableFuture<WriteResponse> upload(String name, byte[] data, int chunkSize, int cancelAfter) {
+    CompletableFuture<WriteResponse> result = new CompletableFuture<>();
+    StreamObserver<WriteRequest> requests = openWrite(result);
     int sent = 0;
     for (int off = 0; off < data.length; off += chunkSize, sent++) {
       if (sent == cancelAfter) {
@@ -202,23 +210,6 @@ class ZeroCopyWriteTest {
     assertThat(parser.aliasedDataBytes()).isGreaterThanOrEqualTo(20L * MIB);
   }
 
-  /** A Write stream whose messages the test sends one by one; the answer goes to {@code result}. */
-  private StreamObserver<WriteRequest> openWrite(CompletableFuture<WriteResponse> result) {
-    return ByteStreamGrpc.newStub(channel).write(new StreamObserver<>() {
-      @Override
-      public void onNext(WriteResponse value) {
-        result.complete(value);
-      }
-
-      @Override
-      public void onError(Throwable t) {
-        result.completeExceptionally(t);
-      }
-
-      @Override
-      public void onCompleted() {}
-    });
-  }
 
   /** Fills the 24 MiB store with 20 blobs of 1 MiB, oldest first. */
   private List<Digest> fillStore() throws IOException {
