@@ -62,6 +62,10 @@ public final class ByteStreamService implements ByteStreamGrpc.AsyncService, Bin
    * until hashed, so this bounds the memory an upload holds to about that many messages.
    */
   private static final int HASH_LAG = 2;
+  /** Bytes of Write messages an upload asks for ahead of the one it processes. */
+  private static final long INBOUND_BYTES = 1 << 20;
+  /** At most this many messages asked for ahead. */
+  private static final int INBOUND_MESSAGES = 64;
   /**
    * Runs the hashing behind uploads. Never refuses a task, which would leak its message's
    * buffers: a thread that cannot be started runs it in line.
@@ -320,6 +324,10 @@ public final class ByteStreamService implements ByteStreamGrpc.AsyncService, Bin
    */
   private final class Upload implements StreamObserver<ReceivedWrite> {
     private final StreamObserver<WriteResponse> response;
+    /** The call, when it lets this upload ask for messages itself (gRPC's own stubs do). */
+    private final ServerCallStreamObserver<WriteResponse> call;
+    /** Messages asked for and not yet received. */
+    private int outstanding;
     private ResourceName resource;
     private String resourceText;
     private BlobStore cas;
@@ -346,17 +354,47 @@ public final class ByteStreamService implements ByteStreamGrpc.AsyncService, Bin
 
     Upload(StreamObserver<WriteResponse> response) {
       this.response = response;
+      // Messages are asked for by this upload, several at a time when they are small (see
+      // requestMore); asked for one by one, each small message cost two thread hops.
+      if (response instanceof ServerCallStreamObserver<WriteResponse> call) {
+        call.disableAutoRequest();
+        this.call = call;
+        call.request(1);
+        outstanding = 1;
+      } else {
+        this.call = null;
+      }
     }
 
     @Override
     public void onNext(ReceivedWrite message) {
       boolean handedOver = false;
+      long size = message.dataSize();
       try {
         handedOver = accept(message);
       } finally {
         if (!handedOver) {
           message.close();
         }
+      }
+      requestMore(size);
+    }
+
+    /**
+     * Keeps about {@link #INBOUND_BYTES} of messages asked for ahead: one message at a time when
+     * they are large, up to {@link #INBOUND_MESSAGES} when small (a client sending 16 KiB chunks,
+     * as Bazel does, has each batch delivered in one go instead of a hop per message). What is
+     * asked for ahead is held in the transport's buffers, so this also bounds an upload's memory.
+     */
+    private void requestMore(long lastSize) {
+      outstanding--;
+      if (call == null || finished) {
+        return;
+      }
+      int want = (int) Math.clamp(INBOUND_BYTES / Math.max(lastSize, 1), 1, INBOUND_MESSAGES);
+      if (outstanding < want) {
+        call.request(want - outstanding);
+        outstanding = want;
       }
     }
 
