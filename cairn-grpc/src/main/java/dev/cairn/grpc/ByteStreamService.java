@@ -59,7 +59,7 @@ public final class ByteStreamService implements ByteStreamGrpc.AsyncService, Bin
   private static final long HASH_BEHIND_FROM = 64 * 1024;
   /**
    * How many messages the hashing may lag behind the writes. Each one keeps its transport buffers
-   * until hashed, so this bounds the memory an upload holds to about that many messages.
+   * until hashed (on top of the messages asked for ahead, see Upload.requestMore).
    */
   private static final int HASH_LAG = 2;
   /** Bytes of Write messages an upload asks for ahead of the one it processes. */
@@ -319,8 +319,9 @@ public final class ByteStreamService implements ByteStreamGrpc.AsyncService, Bin
   /**
    * One Write stream. gRPC delivers its messages one at a time, so no locking is needed. Each
    * message is closed (its transport buffers released) when {@link #onNext} returns, or, if it is
-   * hashed behind the writes ({@link #hashBehind}), when its hashing task ends: an upload holds at
-   * most {@link #HASH_LAG} messages' buffers besides the one being received.
+   * hashed behind the writes ({@link #hashBehind}), when its hashing task ends: an upload holds
+   * the buffers of up to {@link #HASH_LAG} messages being hashed besides those asked for ahead
+   * ({@link #requestMore}).
    */
   private final class Upload implements StreamObserver<ReceivedWrite> {
     private final StreamObserver<WriteResponse> response;
@@ -328,6 +329,8 @@ public final class ByteStreamService implements ByteStreamGrpc.AsyncService, Bin
     private final ServerCallStreamObserver<WriteResponse> call;
     /** Messages asked for and not yet received. */
     private int outstanding;
+    /** The largest data of a message of this upload so far: how large the next ones may be. */
+    private long largestMessage;
     private ResourceName resource;
     private String resourceText;
     private BlobStore cas;
@@ -381,17 +384,29 @@ public final class ByteStreamService implements ByteStreamGrpc.AsyncService, Bin
     }
 
     /**
-     * Keeps about {@link #INBOUND_BYTES} of messages asked for ahead: one message at a time when
-     * they are large, up to {@link #INBOUND_MESSAGES} when small (a client sending 16 KiB chunks,
-     * as Bazel does, has each batch delivered in one go instead of a hop per message). What is
-     * asked for ahead is held in the transport's buffers, so this also bounds an upload's memory.
+     * Keeps about {@link #INBOUND_BYTES} of messages asked for ahead, judged by the largest message
+     * so far: one at a time once a message was large, up to {@link #INBOUND_MESSAGES} while all
+     * are small (a client sending 16 KiB chunks, as Bazel does, has them delivered in batches
+     * instead of one thread hop each). Messages asked for are read off the connection at once and
+     * wait, in the transport's buffers, until processed: so an upload holds about that much, plus
+     * {@link #HASH_LAG} messages being hashed. A client that turns from small messages to large
+     * ones can have up to {@link #INBOUND_MESSAGES} large ones waiting once (no more than it could
+     * by opening as many streams).
      */
     private void requestMore(long lastSize) {
       outstanding--;
+      largestMessage = Math.max(largestMessage, lastSize);
       if (call == null || finished) {
         return;
       }
-      int want = (int) Math.clamp(INBOUND_BYTES / Math.max(lastSize, 1), 1, INBOUND_MESSAGES);
+      if (largestMessage == 0) { // nothing seen yet tells how large they are: one at a time
+        if (outstanding < 1) {
+          call.request(1);
+          outstanding = 1;
+        }
+        return;
+      }
+      int want = (int) Math.clamp(INBOUND_BYTES / largestMessage, 1, INBOUND_MESSAGES);
       if (outstanding < want) {
         call.request(want - outstanding);
         outstanding = want;

@@ -46,6 +46,8 @@ public final class CairnGrpcServer implements AutoCloseable {
     NettyServerBuilder builder = NettyServerBuilder.forAddress(config.listen())
         .executor(executor)
         .maxInboundMessageSize(maxInboundMessageSize(config));
+    // Interceptors must pass sent messages on at once and keep no reference: ByteStream Read
+    // refills one array for its next chunk as soon as a send returns (see ByteStreamService).
     if (metrics != null) {
       builder.intercept(new GrpcMetrics(metrics));
     }

@@ -298,6 +298,37 @@ class ZeroCopyWriteTest {
   }
 
   @Test
+  void uploadInManySmallMessages_askedForInBatches_storesTheExactBytes() throws Exception {
+    // 4 KiB messages (Bazel sends 16 KiB): the upload asks for dozens at a time, then one at a
+    // time once a large message came; every byte still lands in order.
+    byte[] small = random(2 * MIB, 11);
+    Digest d = DigestFunction.SHA256.digestOf(small);
+    assertThat(await(upload(resource(d, "small-1"), small, 4096, -1)).getCommittedSize())
+        .isEqualTo(small.length);
+    assertThat(store.get(d)).isEqualTo(small);
+
+    byte[] mixed = random(3 * MIB, 12);
+    Digest m = DigestFunction.SHA256.digestOf(mixed);
+    CompletableFuture<WriteResponse> result = new CompletableFuture<>();
+    StreamObserver<WriteRequest> requests = openWrite(result);
+    int[] sizes = {0, 1000, 4096, 4096, MIB, 17, MIB, 4096};
+    int off = 0;
+    for (int i = 0; off < mixed.length; i++) {
+      int n = Math.min(i < sizes.length ? sizes[i] : 64 * 1024, mixed.length - off);
+      WriteRequest.Builder b = WriteRequest.newBuilder().setWriteOffset(off)
+          .setData(ByteString.copyFrom(mixed, off, n)).setFinishWrite(off + n == mixed.length);
+      if (i == 0) {
+        b.setResourceName(resource(m, "mixed-1"));
+      }
+      requests.onNext(b.build());
+      off += n;
+    }
+    requests.onCompleted();
+    assertThat(await(result).getCommittedSize()).isEqualTo(mixed.length);
+    assertThat(store.get(m)).isEqualTo(mixed);
+  }
+
+  @Test
   void corruptedMultiChunkUpload_overNetty_isRejected_andStoresNothing() throws Exception {
     byte[] data = random(8 * MIB, 2);
     Digest d = DigestFunction.SHA256.digestOf(data);
