@@ -73,15 +73,25 @@ class StoreServiceIT {
     }
   }
 
+  /**
+   * The first mount of the store through the launcher, whose daemon becomes the store service:
+   * checked to succeed, and the service's pid kept for clean-up.
+   */
+  private Run mountFirst(Path mountPoint) throws Exception {
+    Run first = launcher(Map.of(), "--store", store.toString(), "mount", digest,
+        mountPoint.toString());
+    assertThat(first.exitCode()).as(first.stderr()).isZero();
+    services.add(Long.parseLong(serviceFile().get("pid")));
+    return first;
+  }
+
   @Test
   void laterMounts_areHostedByTheFirstMountsDaemon_thenItLingersAndExits() throws Exception {
     Path m1 = mountPoint("m1");
     Path m2 = mountPoint("m2");
-    Run first = launcher(Map.of(), "--store", store.toString(), "mount", digest, m1.toString());
-    assertThat(first.exitCode()).as(first.stderr()).isZero();
+    mountFirst(m1);
     Map<String, String> rendezvous = serviceFile();
     long pid = Long.parseLong(rendezvous.get("pid"));
-    services.add(pid);
     assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(
         store.resolve(StoreService.FILE)))).isEqualTo("rw-------");
 
@@ -144,9 +154,7 @@ class StoreServiceIT {
   void aWritableMountHostedByTheService_capturesAndPublishesToItsRefLikeItsOwnDaemon() throws Exception {
     Path m1 = mountPoint("m1");
     Path w = mountPoint("w");
-    Run first = launcher(Map.of(), "--store", store.toString(), "mount", digest, m1.toString());
-    assertThat(first.exitCode()).as(first.stderr()).isZero();
-    services.add(Long.parseLong(serviceFile().get("pid")));
+    mountFirst(m1);
 
     cairn.ok("ref", "set", "team/app", digest);
     Run writable = launcher(Map.of(), "--store", store.toString(), "mount", "--writable",
@@ -176,9 +184,7 @@ class StoreServiceIT {
   void eachHostedMount_hasItsOwnRemote_andTrackAccessFileFromTheCallersDirectory()
       throws Exception {
     Path m1 = mountPoint("m1");
-    Run first = launcher(Map.of(), "--store", store.toString(), "mount", digest, m1.toString());
-    assertThat(first.exitCode()).as(first.stderr()).isZero();
-    services.add(Long.parseLong(serviceFile().get("pid")));
+    mountFirst(m1);
     Path serverStore = tmp.resolve("server-store");
     Path remoteSrc = Files.createDirectories(tmp.resolve("remote-src/dir"));
     Files.writeString(remoteSrc.resolve("remote.txt"), "from the server\n");
@@ -226,11 +232,9 @@ class StoreServiceIT {
       Files.createDirectories(store);
       writeServiceFile(impostor.getLocalPort(), ProcessHandle.current().pid());
       Path m1 = mountPoint("m1");
-      Run first = launcher(Map.of(), "--store", store.toString(), "mount", digest, m1.toString());
-      assertThat(first.exitCode()).as(first.stderr()).isZero();
+      mountFirst(m1);
       assertThat(Files.readString(m1.resolve("sub/file.txt"))).isEqualTo("content\n");
       assertThat(logOf(m1)).as("served by a daemon of its own").exists();
-      services.add(Long.parseLong(serviceFile().get("pid")));
       answering.join(30_000);
     }
   }
@@ -247,12 +251,9 @@ class StoreServiceIT {
     Files.createDirectories(store);
     writeServiceFile(closedPort, gone.pid());
     Path m1 = mountPoint("m1");
-    Run first = launcher(Map.of(), "--store", store.toString(), "mount", digest, m1.toString());
-    assertThat(first.exitCode()).as(first.stderr()).isZero();
-    assertThat(first.stderr()).isEmpty();
+    assertThat(mountFirst(m1).stderr()).isEmpty();
     assertThat(Files.readString(m1.resolve("sub/file.txt"))).isEqualTo("content\n");
     long pid = Long.parseLong(serviceFile().get("pid"));
-    services.add(pid);
     assertThat(pid).isNotEqualTo(gone.pid());
 
     // a live pid (this JVM's) but a closed port
@@ -286,10 +287,8 @@ class StoreServiceIT {
   @Test
   void aServiceWhoseJarWasRebuilt_answersFallback() throws Exception {
     Path m1 = mountPoint("m1");
-    Run first = launcher(Map.of(), "--store", store.toString(), "mount", digest, m1.toString());
-    assertThat(first.exitCode()).as(first.stderr()).isZero();
+    mountFirst(m1);
     Map<String, String> rendezvous = serviceFile();
-    services.add(Long.parseLong(rendezvous.get("pid")));
     Path jar = LauncherProcess.path().resolveSibling("cairn-cli/target/cairn.jar");
     // as a rebuild would: a newer jar (same bytes, so the launcher does not rebuild it)
     Files.setLastModifiedTime(jar, java.nio.file.attribute.FileTime.fromMillis(

@@ -71,16 +71,9 @@ public final class ByteStreamService implements ByteStreamGrpc.AsyncService, Bin
    * buffers: a thread that cannot be started runs it in line.
    */
   private static final Executor HASHING = task -> {
-    Thread thread;
     try {
-      thread = Thread.ofVirtual().name("upload-hash").unstarted(task);
-    } catch (Throwable e) {
-      task.run();
-      return;
-    }
-    try {
-      thread.start();
-    } catch (Throwable e) {
+      Thread.ofVirtual().name("upload-hash").start(task);
+    } catch (Throwable e) { // not started (no memory for a thread)
       task.run();
     }
   };

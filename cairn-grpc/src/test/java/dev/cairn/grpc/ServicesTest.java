@@ -23,8 +23,6 @@ import build.bazel.remote.execution.v2.UpdateActionResultRequest;
 import com.github.luben.zstd.Zstd;
 import com.google.bytestream.ByteStreamGrpc;
 import com.google.bytestream.ByteStreamProto.QueryWriteStatusRequest;
-import com.google.bytestream.ByteStreamProto.ReadRequest;
-import com.google.bytestream.ByteStreamProto.ReadResponse;
 import com.google.bytestream.ByteStreamProto.WriteRequest;
 import com.google.bytestream.ByteStreamProto.WriteResponse;
 import com.google.protobuf.ByteString;
@@ -33,7 +31,6 @@ import dev.cairn.core.digest.DigestFunction;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.StreamObserver;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -90,32 +87,13 @@ class ServicesTest {
   }
 
   private byte[] readAll(String resource, long offset, long limit) {
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    Iterator<ReadResponse> it = bytestream.read(ReadRequest.newBuilder()
-        .setResourceName(resource).setReadOffset(offset).setReadLimit(limit).build());
-    it.forEachRemaining(r -> out.writeBytes(r.getData().toByteArray()));
-    return out.toByteArray();
+    return ByteStreamCalls.readAll(bytestream, resource, offset, limit);
   }
 
   /** Sends the messages, then returns the response or throws the status. */
   private WriteResponse write(List<WriteRequest> messages, boolean complete) throws Exception {
     CompletableFuture<WriteResponse> result = new CompletableFuture<>();
-    StreamObserver<WriteRequest> stream = bytestreamAsync.write(new StreamObserver<>() {
-      @Override
-      public void onNext(WriteResponse value) {
-        result.complete(value);
-      }
-
-      @Override
-      public void onError(Throwable t) {
-        result.completeExceptionally(t);
-      }
-
-      @Override
-      public void onCompleted() {
-        result.complete(null);
-      }
-    });
+    StreamObserver<WriteRequest> stream = ByteStreamCalls.openWrite(bytestreamAsync, result);
     for (WriteRequest m : messages) {
       stream.onNext(m);
     }

@@ -127,27 +127,8 @@ class ZeroCopyWriteTest {
     return "uploads/" + uploadId + "/blobs/" + d.hash() + "/" + d.sizeBytes();
   }
 
-  /**
-   * A Write stream whose messages the caller sends; the answer goes to {@code result} (null if
-   * the server completes without one).
-   */
   private StreamObserver<WriteRequest> openWrite(CompletableFuture<WriteResponse> result) {
-    return ByteStreamGrpc.newStub(channel).write(new StreamObserver<>() {
-      @Override
-      public void onNext(WriteResponse value) {
-        result.complete(value);
-      }
-
-      @Override
-      public void onError(Throwable t) {
-        result.completeExceptionally(t);
-      }
-
-      @Override
-      public void onCompleted() {
-        result.complete(null);
-      }
-    });
+    return ByteStreamCalls.openWrite(ByteStreamGrpc.newStub(channel), result);
   }
 
   /** Sends data in chunks of chunkSize; cancels the call after cancelAfter chunks (if >= 0). */
@@ -283,16 +264,12 @@ class ZeroCopyWriteTest {
     // would arrive overwritten by later ones, which these reads would see.
     byte[] data = random(5 * MIB + 4321, 7);
     Digest d = store.put(data);
-    com.google.bytestream.ByteStreamGrpc.ByteStreamBlockingStub reader =
-        ByteStreamGrpc.newBlockingStub(channel);
+    ByteStreamGrpc.ByteStreamBlockingStub reader = ByteStreamGrpc.newBlockingStub(channel);
     for (long[] range : new long[][] {{0, 0}, {12_345, 0}, {MIB - 1, 3 * MIB}, {data.length, 0}}) {
-      java.io.ByteArrayOutputStream got = new java.io.ByteArrayOutputStream();
-      reader.read(com.google.bytestream.ByteStreamProto.ReadRequest.newBuilder()
-              .setResourceName("blobs/" + d.hash() + "/" + d.sizeBytes())
-              .setReadOffset(range[0]).setReadLimit(range[1]).build())
-          .forEachRemaining(r -> got.writeBytes(r.getData().toByteArray()));
+      byte[] got = ByteStreamCalls.readAll(reader, "blobs/" + d.hash() + "/" + d.sizeBytes(),
+          range[0], range[1]);
       int end = range[1] == 0 ? data.length : (int) Math.min(data.length, range[0] + range[1]);
-      assertThat(got.toByteArray()).as("offset %d limit %d", range[0], range[1])
+      assertThat(got).as("offset %d limit %d", range[0], range[1])
           .isEqualTo(java.util.Arrays.copyOfRange(data, (int) range[0], end));
     }
   }

@@ -746,7 +746,7 @@ public final class DiskBlobStore implements BlobStore {
       long written = 0;
       for (int n; (n = in.readNBytes(chunk, 0, chunk.length)) > 0; ) {
         written += n;
-        room.arrived(Math.min(written, digest.sizeBytes()));
+        room.arrived(written);
         ByteBuffer buffer = ByteBuffer.wrap(chunk, 0, n);
         while (buffer.hasRemaining()) {
           out.write(buffer);
